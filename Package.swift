@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+//
+// filterbank: apply depthwise and depthwise-separable convolution filter banks
+// (TensorFlow semantics) to PNG/JPEG/.npy images and write one grayscale image
+// per output channel.
+//
+// Data flows one way through the targets:
+//   CImageCodecs (libpng/libjpeg, setjmp in C) -> FilterBankIO (files <-> tensors)
+//   FilterBankKit (pure Swift: tensors, banks, the convolution engine, pixel mapping)
+//   filterbank (thin command line)
+//
+// No unsafeFlags here: the package must stay usable as a dependency. Pass
+// `-Xswiftc -target-cpu -Xswiftc haswell` on the command line to measure with AVX2+FMA.
+import PackageDescription
+
+let package = Package(
+    name: "filterbank",
+    products: [
+        .executable(name: "filterbank", targets: ["filterbank"]),
+        .library(name: "FilterBankKit", targets: ["FilterBankKit"]),
+        .library(name: "FilterBankIO", targets: ["FilterBankIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
+        ),
+        .target(name: "FilterBankKit"),
+        .target(name: "FilterBankIO", dependencies: ["CImageCodecs", "FilterBankKit"]),
+        .executableTarget(
+            name: "filterbank",
+            dependencies: [
+                "FilterBankKit", "FilterBankIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FilterBankKitTests", dependencies: ["FilterBankKit"],
+                    exclude: []),
+        .testTarget(name: "FilterBankIOTests", dependencies: ["FilterBankIO", "FilterBankKit"]),
+        .testTarget(name: "FilterbankCLITests", dependencies: ["filterbank", "FilterBankIO", "FilterBankKit"]),
+    ]
+)

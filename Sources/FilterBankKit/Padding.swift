@@ -1,0 +1,107 @@
+/// A pair of per-axis integers: strides, dilations, sizes.
+public struct HeightWidth: Hashable, Sendable, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+
+    public init(_ height: Int, _ width: Int) {
+        self.height = height
+        self.width = width
+    }
+
+    /// The same value on both axes.
+    public init(_ both: Int) { self.init(both, both) }
+
+    public static let one = HeightWidth(1, 1)
+
+    public var description: String { "[\(height), \(width)]" }
+}
+
+/// How the input is padded (with zeros) before the kernel slides over it.
+///
+/// - `same`: TensorFlow's `SAME`. Output size `ceil(in / stride)`; total padding
+///   `max((out - 1) * stride + effectiveKernel - in, 0)`, split with the odd
+///   pixel at the bottom / right.
+/// - `valid`: TensorFlow's `VALID`, no padding. Output size
+///   `ceil((in - effectiveKernel + 1) / stride)`; the kernel must fit.
+/// - `explicit`: the given pads per side, output size
+///   `(in + top + bottom - effectiveKernel) / stride + 1` (floor), as
+///   `tf.nn.depthwise_conv2d(padding=[[0,0],[t,b],[l,r],[0,0]])` computes.
+public enum Padding: Hashable, Sendable, CustomStringConvertible {
+    case same
+    case valid
+    case explicit(top: Int, bottom: Int, left: Int, right: Int)
+
+    public var description: String {
+        switch self {
+        case .same: return "SAME"
+        case .valid: return "VALID"
+        case let .explicit(t, b, l, r): return "explicit [[\(t), \(b)], [\(l), \(r)]]"
+        }
+    }
+}
+
+/// The resolved geometry of a convolution along one spatial axis.
+public struct AxisGeometry: Hashable, Sendable {
+    public let inputSize: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let dilation: Int
+    /// Zero rows/columns added before the first input sample.
+    public let padBefore: Int
+    /// Zero rows/columns added after the last input sample (only as many as the
+    /// last output actually reaches).
+    public let padAfter: Int
+    public let outputSize: Int
+
+    /// `(kernelSize - 1) * dilation + 1`: the span one output sample reads.
+    public var effectiveKernel: Int { (kernelSize - 1) * dilation + 1 }
+
+    /// Resolves the geometry of one axis, or throws if the kernel cannot fit.
+    public static func resolve(axis: Axis, inputSize: Int, kernelSize: Int, stride: Int,
+                               dilation: Int, padding: Padding) throws(FilterBankError) -> AxisGeometry {
+        let effective = (kernelSize - 1) * dilation + 1
+        let before: Int, after: Int, output: Int
+        switch padding {
+        case .same:
+            output = (inputSize + stride - 1) / stride
+            let total = max((output - 1) * stride + effective - inputSize, 0)
+            before = total / 2
+            after = total - before
+        case .valid:
+            guard inputSize >= effective else {
+                throw .kernelLargerThanInput(axis: axis, paddedInput: inputSize, effectiveKernel: effective,
+                                             kernel: kernelSize, dilation: dilation, padding: padding)
+            }
+            output = (inputSize - effective) / stride + 1
+            before = 0
+            after = 0
+        case let .explicit(top, bottom, left, right):
+            let (b, a) = axis == .height ? (top, bottom) : (left, right)
+            let padded = inputSize + b + a
+            guard padded >= effective else {
+                throw .kernelLargerThanInput(axis: axis, paddedInput: padded, effectiveKernel: effective,
+                                             kernel: kernelSize, dilation: dilation, padding: padding)
+            }
+            output = (padded - effective) / stride + 1
+            before = b
+            after = a
+        }
+        return AxisGeometry(inputSize: inputSize, kernelSize: kernelSize, stride: stride, dilation: dilation,
+                            padBefore: before, padAfter: after, outputSize: output)
+    }
+
+    /// Input index read by output `o` at kernel tap `t` (may fall in the padding:
+    /// negative or `>= inputSize`).
+    @inlinable
+    public func inputIndex(output o: Int, tap t: Int) -> Int {
+        o * stride + t * dilation - padBefore
+    }
+
+    /// Input indices (clipped to the image) that outputs `outputs` read.
+    public func inputRange(forOutputs outputs: Range<Int>) -> Range<Int> {
+        guard !outputs.isEmpty else { return 0..<0 }
+        let first = max(inputIndex(output: outputs.lowerBound, tap: 0), 0)
+        let last = min(inputIndex(output: outputs.upperBound - 1, tap: kernelSize - 1), inputSize - 1)
+        return first <= last ? first..<(last + 1) : first..<first
+    }
+}
