@@ -26,7 +26,7 @@ let package = Package(
     targets: [
         .target(
             name: "CImageCodecs",
-            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
         ),
         .target(name: "FilterBankKit"),
         .target(name: "FilterBankIO", dependencies: ["CImageCodecs", "FilterBankKit"]),

@@ -148,10 +148,11 @@ public struct ConvolutionEngine: Sendable {
                         }
                     }
                 }
+                let row = output + (y - outputRows.lowerBound) &* outRowFloats
                 if let pointwise = plan.bank.pointwise {
-                    let row = output + (y - outputRows.lowerBound) &* outRowFloats
                     Self.pointwiseRow(acc, pixels: outWidth, depth: cm, matrix: pointwise, into: row)
                 }
+                if let bias = plan.bank.bias { Self.addBias(bias, to: row, pixels: outWidth) }
             }
         }
     }
@@ -171,6 +172,17 @@ public struct ConvolutionEngine: Sendable {
                     let pk = p + k &* outs
                     for j in 0..<outs { o[j] += a * pk[j] }
                 }
+            }
+        }
+    }
+
+    /// `row[x, k] += bias[k]` for one output row.
+    static func addBias(_ bias: [Float], to row: UnsafeMutablePointer<Float>, pixels: Int) {
+        bias.withUnsafeBufferPointer { b in
+            let k = b.count
+            for x in 0..<pixels {
+                let r = row + x &* k
+                for j in 0..<k { r[j] += b[j] }
             }
         }
     }

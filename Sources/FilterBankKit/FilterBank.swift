@@ -101,19 +101,28 @@ public struct FilterBank: Sendable, Equatable {
     public let strides: HeightWidth
     public let dilations: HeightWidth
     public let padding: Padding
+    /// Added to each output channel after the convolution (`outputChannels`
+    /// values), as Keras' `use_bias` does; `nil` for none.
+    public let bias: [Float]?
 
     /// Builds a bank and checks what can be checked without an input:
-    /// positive strides and dilations, non-negative pads, and that the
-    /// pointwise depth equals `C * M`.
+    /// positive strides and dilations, non-negative pads, that the
+    /// pointwise depth equals `C * M`, and one finite bias per output channel.
     public init(depthwise: DepthwiseFilter, pointwise: PointwiseFilter? = nil,
                 strides: HeightWidth = .one, dilations: HeightWidth = .one,
-                padding: Padding = .same) throws(FilterBankError) {
+                padding: Padding = .same, bias: [Float]? = nil) throws(FilterBankError) {
         guard strides.height > 0, strides.width > 0 else { throw .invalidStep(name: "strides", value: strides) }
         guard dilations.height > 0, dilations.width > 0 else { throw .invalidStep(name: "dilations", value: dilations) }
         if case let .explicit(t, b, l, r) = padding, min(t, b, l, r) < 0 { throw .negativePadding(padding) }
         if let pointwise, pointwise.inputDepth != depthwise.outputChannels {
             throw .pointwiseDepthMismatch(depthwiseShape: depthwise.shape, pointwiseShape: pointwise.shape)
         }
+        let outputs = pointwise?.outputChannels ?? depthwise.outputChannels
+        if let bias {
+            guard bias.count == outputs else { throw .biasCountMismatch(expected: outputs, got: bias.count) }
+            if let bad = bias.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteValue(filter: "bias", index: bad) }
+        }
+        self.bias = bias
         self.depthwise = depthwise
         self.pointwise = pointwise
         self.strides = strides

@@ -13,6 +13,8 @@ public enum FilterBankError: Error, Equatable, Sendable, CustomStringConvertible
     case channelMismatch(input: TensorShape, filterShape: [Int])
     /// The pointwise filter's input depth is not `C * M` of the depthwise filter.
     case pointwiseDepthMismatch(depthwiseShape: [Int], pointwiseShape: [Int])
+    /// The bias does not hold one value per output channel.
+    case biasCountMismatch(expected: Int, got: Int)
     /// A stride or dilation is zero or negative.
     case invalidStep(name: String, value: HeightWidth)
     /// An explicit pad is negative.
@@ -39,6 +41,8 @@ public enum FilterBankError: Error, Equatable, Sendable, CustomStringConvertible
         case let .pointwiseDepthMismatch(dw, pw):
             let cm = dw.count == 4 ? dw[2] * dw[3] : -1
             return "pointwise filter \(pw) must have input depth C*M = \(cm) to follow depthwise filter \(dw), but has \(pw.count == 4 ? pw[2] : -1)"
+        case let .biasCountMismatch(expected, got):
+            return "bias has \(got) values, but the bank has \(expected) output channels"
         case let .invalidStep(name, value):
             return "\(name) must be positive, got \(value.height),\(value.width)"
         case let .negativePadding(padding):

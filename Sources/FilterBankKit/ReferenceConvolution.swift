@@ -7,7 +7,7 @@
 ///     depthwise[n, y, x, c*M + m] = sum_{i, j} in[n, y*sh + i*dh - padTop, x*sw + j*dw - padLeft, c] * f[i, j, c, m]
 ///     separable[n, y, x, o]       = sum_k depthwise[n, y, x, k] * p[0, 0, k, o]
 ///
-/// Samples outside the input are zero.
+/// Samples outside the input are zero. A bank's bias is added last.
 public enum ReferenceConvolution {
     public static func apply(_ bank: FilterBank, to input: Tensor) throws(FilterBankError) -> Tensor {
         let plan = try ConvolutionPlan(input: input.shape, bank: bank)
@@ -38,10 +38,10 @@ public enum ReferenceConvolution {
                         for o in 0..<p.outputChannels {
                             var sum = 0.0
                             for k in 0..<cm { sum += depth[k] * Double(p.values[k * p.outputChannels + o]) }
-                            result[n, y, x, o] = Float(sum)
+                            result[n, y, x, o] = Float(sum + Double(bank.bias?[o] ?? 0))
                         }
                     } else {
-                        for k in 0..<cm { result[n, y, x, k] = Float(depth[k]) }
+                        for k in 0..<cm { result[n, y, x, k] = Float(depth[k] + Double(bank.bias?[k] ?? 0)) }
                     }
                 }
             }

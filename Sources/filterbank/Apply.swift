@@ -18,15 +18,17 @@ struct Apply: ParsableCommand {
             photo gives 6 outputs: c0 = R x-gradient, c1 = R y-gradient, c2 = G x, ...
 
             Outputs (OUTDIR is created when missing):
-              --format png  OUTDIR/<stem>_c<k>.png, one 8-bit grayscale PNG per output channel k
-                            (zero-padded: _c0.._c5, _c00.._c23); <stem>_n<i>_c<k>.png for a batch.
-                            Pixel = round(clamp(v, 0, 1) * 255): negative responses become black.
-              --format npy  OUTDIR/<stem>.npy, the float32 output tensor [N, H_out, W_out, K].
+              --format png  OUTDIR/<stem>_c<k>.png: one 8-bit grayscale PNG per
+                            output channel k, zero-padded (_c0.._c5, _c00..);
+                            <stem>_n<i>_c<k>.png for a batch. Pixel =
+                            round(clamp(v, 0, 1) * 255): negatives are black.
+              --format npy  OUTDIR/<stem>.npy: the float32 output tensor
+                            [N, H_out, W_out, K].
 
             Examples:
               filterbank apply SampleImages/jpeg-baseline-444-rocket.jpg -o out
-              filterbank apply a.png b.jpg -o out --bank separable.json --strides 2 --padding valid
-              filterbank apply img.npy -o out --depthwise dw.npy --dilations 2,2 --format npy
+              filterbank apply a.png b.jpg -o out --bank sep.json --strides 2
+              filterbank apply img.npy -o out --depthwise dw.npy --format npy
               filterbank apply img.png -o out --bank bank.json --padding 1,1,2,2
 
             A file that fails prints one line naming it and the problem; the other inputs still run, \
@@ -40,56 +42,26 @@ struct Apply: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Directory for the outputs (created when missing).", valueName: "outdir"))
     var outputDirectory: String
 
-    @Option(help: ArgumentHelp("JSON bank file: {\"depthwise\": {\"shape\": [kh,kw,C,M], \"values\": [...]}, optional \"pointwise\", \"strides\", \"padding\", \"dilations\"}.", valueName: "bank.json"))
-    var bank: String?
-
-    @Option(help: ArgumentHelp("Depthwise filter as a .npy array [kh, kw, C, M] (TensorFlow layout).", valueName: "dw.npy"))
-    var depthwise: String?
-
-    @Option(help: ArgumentHelp("Pointwise filter as a .npy array [1, 1, C*M, O]; needs --depthwise.", valueName: "pw.npy"))
-    var pointwise: String?
-
-    @Option(help: ArgumentHelp("Strides SH,SW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "sh,sw"))
-    var strides: HeightWidthArgument?
-
-    @Option(help: ArgumentHelp("same, valid, or explicit pads T,B,L,R. Overrides the bank file. Default same.", valueName: "mode"))
-    var padding: PaddingArgument?
-
-    @Option(help: ArgumentHelp("Dilations DH,DW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "dh,dw"))
-    var dilations: HeightWidthArgument?
+    @OptionGroup(title: "Filter bank")
+    var bankOptions: BankOptions
 
     @Option(help: ArgumentHelp("Output format: png (one grayscale PNG per channel) or npy (the float tensor).", valueName: "format"))
     var format: OutputFormat = .png
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one input file") }
-        if bank != nil && (depthwise != nil || pointwise != nil) {
-            throw ValidationError("use either --bank or --depthwise/--pointwise, not both")
-        }
-        if pointwise != nil && depthwise == nil {
-            throw ValidationError("--pointwise needs --depthwise")
-        }
-        if let bank, !bank.lowercased().hasSuffix(".json") {
-            throw ValidationError("--bank takes a .json bank file, got '\(bank)'")
-        }
     }
 
     func run() throws {
         let source: BankSource
         do {
-            if let bank {
-                source = .file(try BankFile.load(path: bank))
-            } else if let depthwise {
-                source = .file(try BankFile.loadNpy(depthwise: depthwise, pointwise: pointwise))
-            } else {
-                source = .edges
-            }
+            source = try bankOptions.source()
         } catch {
             printError(error.description)
             throw ExitCode.failure
         }
-        let job = ApplyJob(bank: source, strides: strides?.value, dilations: dilations?.value,
-                           padding: padding?.value, format: format, outputDirectory: outputDirectory)
+        let job = ApplyJob(bank: source, strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
+                           padding: bankOptions.padding?.value, format: format, outputDirectory: outputDirectory)
         var failures = 0
         for input in inputs {
             do {
@@ -104,22 +76,6 @@ struct Apply: ParsableCommand {
 }
 
 extension OutputFormat: ExpressibleByArgument {}
-
-struct HeightWidthArgument: ExpressibleByArgument {
-    let value: HeightWidth
-    init?(argument: String) {
-        guard let value = ArgumentValues.heightWidth(argument) else { return nil }
-        self.value = value
-    }
-}
-
-struct PaddingArgument: ExpressibleByArgument {
-    let value: Padding
-    init?(argument: String) {
-        guard let value = ArgumentValues.padding(argument) else { return nil }
-        self.value = value
-    }
-}
 
 /// One line on standard error: `filterbank: error: <message>`.
 func printError(_ message: String) {

@@ -12,9 +12,9 @@ struct Filterbank: ParsableCommand {
             in [0, 1] (8-bit / 255, 16-bit / 65535); .npy tensors are used as they are.
 
             Examples:
-              filterbank apply photo.jpg -o out                  # Sobel x and y of every channel
-              filterbank apply *.png -o out --bank bank.json     # your own bank
-              filterbank apply x.npy -o out --depthwise dw.npy --pointwise pw.npy --format npy
+              filterbank apply photo.jpg -o out          # Sobel x and y per channel
+              filterbank apply *.png -o out --bank bank.json
+              filterbank apply x.npy -o out --depthwise dw.npy --format npy
             """,
         subcommands: [Apply.self]
     )

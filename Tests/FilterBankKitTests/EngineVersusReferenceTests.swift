@@ -52,11 +52,14 @@ struct RandomCase: CustomStringConvertible {
             pw = try PointwiseFilter(shape: [1, 1, c * m, o],
                                      values: (0..<(c * m * o)).map { _ in Float.random(in: -1...1, using: &rng) })
         }
-        bank = try FilterBank(depthwise: dw, pointwise: pw, strides: stride, dilations: dilation, padding: padding)
+        let outputs = pw?.outputChannels ?? c * m
+        let bias = Bool.random(using: &rng) ? (0..<outputs).map { _ in Float.random(in: -1...1, using: &rng) } : nil
+        bank = try FilterBank(depthwise: dw, pointwise: pw, strides: stride, dilations: dilation, padding: padding,
+                              bias: bias)
     }
 
     var description: String {
-        "seed \(seed): input \(input.shape), filter \(bank.depthwise.shape), pointwise \(bank.pointwise?.shape ?? []), strides \(bank.strides), dilations \(bank.dilations), \(bank.padding)"
+        "seed \(seed): input \(input.shape), filter \(bank.depthwise.shape), pointwise \(bank.pointwise?.shape ?? []), strides \(bank.strides), dilations \(bank.dilations), \(bank.padding), bias \(bank.bias != nil)"
     }
 }
 

@@ -126,6 +126,16 @@ import FilterBankKit
         }
     }
 
+    @Test func biasNeedsOneFiniteValuePerOutputChannel() throws {
+        let filter = try DepthwiseFilter(shape: [1, 1, 2, 2], values: [1, 1, 1, 1])
+        #expect(throws: FilterBankError.biasCountMismatch(expected: 4, got: 2)) {
+            try FilterBank(depthwise: filter, bias: [0, 1])
+        }
+        #expect(throws: FilterBankError.nonFiniteValue(filter: "bias", index: 1)) {
+            try FilterBank(depthwise: filter, bias: [0, .infinity, 0, 0])
+        }
+    }
+
     @Test func inputRowsNeededByABand() throws {
         let filter = try DepthwiseFilter(shape: [3, 3, 1, 1], values: [Float](repeating: 1, count: 9))
         let bank = try FilterBank(depthwise: filter, strides: HeightWidth(2, 1), dilations: HeightWidth(2, 1))
