@@ -28,7 +28,8 @@ let package = Package(
             name: "CImageCodecs",
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
         ),
-        .target(name: "FilterBankKit"),
+        // libm: Float/Double squareRoot and friends, needed when Foundation is not linked.
+        .target(name: "FilterBankKit", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "FilterBankIO", dependencies: ["CImageCodecs", "FilterBankKit"]),
         .executableTarget(
             name: "filterbank",

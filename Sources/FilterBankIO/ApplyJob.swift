@@ -1,13 +1,5 @@
 import FilterBankKit
 
-/// Where a job's filter bank comes from.
-public enum BankSource: Sendable, Equatable {
-    /// The built-in `edges` bank (Sobel x and y), built for each input's channel count.
-    case edges
-    /// A bank read from a file (JSON, or `.npy` depthwise/pointwise filters).
-    case file(BankSpec)
-}
-
 /// What the job writes for each input.
 public enum OutputFormat: String, CaseIterable, Sendable {
     /// One 8-bit grayscale PNG per output channel: `<stem>_c<k>.png`.
@@ -40,15 +32,7 @@ public struct ApplyJob: Sendable {
 
     /// The bank this job applies to an input with `channels` channels.
     public func filterBank(channels: Int) throws(FilterBankError) -> FilterBank {
-        let spec: BankSpec
-        switch bank {
-        case .edges:
-            let edges = try BuiltinBanks.edges(channels: channels)
-            spec = BankSpec(depthwise: edges.depthwise, pointwise: nil, strides: nil, dilations: nil, padding: nil)
-        case let .file(fileSpec):
-            spec = fileSpec
-        }
-        return try spec.resolve(strides: strides, dilations: dilations, padding: padding)
+        try bank.resolve(channels: channels, strides: strides, dilations: dilations, padding: padding)
     }
 
     /// Runs the job on one input and returns the paths it wrote.
