@@ -37,54 +37,51 @@ public struct ApplyJob: Sendable {
 
     /// Runs the job on one input and returns the paths it wrote.
     ///
-    /// Every failure is a `FileError` naming the input (or the output it could
-    /// not write). Each output file is written under a temporary name and
-    /// renamed into place, so it is either complete or absent.
+    /// The input streams through the engine in bands of rows (see
+    /// `BandedConvolution`): peak memory follows the band height and the image
+    /// width, not the image height. Every failure is a `FileError` naming the
+    /// input (or the output it could not write). Outputs are written under
+    /// temporary names and renamed into place only when all of them are
+    /// complete, so they appear all together or not at all.
     public func run(input path: String) throws(FileError) -> [String] {
-        let tensor = try InputFile.load(path: path)
-        let output: Tensor
+        let source = try InputFile.openRows(path: path)
+        let engine: ConvolutionEngine
         do {
-            let engine = try ConvolutionEngine(input: tensor.shape, bank: filterBank(channels: tensor.shape.channels))
-            output = engine.apply(to: tensor)
+            engine = try ConvolutionEngine(input: source.shape, bank: filterBank(channels: source.shape.channels))
         } catch {
             throw FileError(path: path, message: error.description)
         }
+        let output = engine.plan.output
         try AtomicFile.createDirectory(outputDirectory)
         let stem = OutputNaming.stem(of: path)
+        let staged = StagedFiles()
+        let sink: any OutputSink
         switch format {
         case .npy:
             let target = join(outputDirectory, OutputNaming.tensorFileName(stem: stem))
             try refuseOverwritingInput(target, input: path)
-            try NpyFile.write(output, to: target)  // atomic itself
-            return [target]
+            sink = try TensorNpySink(shape: output, path: target, staged: staged)
         case .png:
-            return try writeChannelPNGs(output, stem: stem, input: path)
-        }
-    }
-
-    private func writeChannelPNGs(_ output: Tensor, stem: String, input: String) throws(FileError) -> [String] {
-        let shape = output.shape
-        var written: [String] = []
-        for n in 0..<shape.batch {
-            for k in 0..<shape.channels {
-                let name = OutputNaming.channelFileName(stem: stem, channel: k, channelCount: shape.channels,
-                                                        batch: n, batchCount: shape.batch, fileExtension: "png")
-                let target = join(outputDirectory, name)
-                try refuseOverwritingInput(target, input: input)
-                let plane = PixelMapping.clampPlane(output, batch: n, channel: k)
-                try AtomicFile.write(to: target) { temporary in
-                    do {
-                        try plane.withUnsafeBufferPointer { samples in
-                            try PNGEncoder.writeGray(samples, width: shape.width, height: shape.height, to: temporary)
-                        }
-                    } catch let error as ImageError {
-                        throw FileError(error)  // names the temporary path; AtomicFile renames it to `target`
-                    }
+            var targets: [String] = []
+            for n in 0..<output.batch {
+                for k in 0..<output.channels {
+                    let name = OutputNaming.channelFileName(stem: stem, channel: k, channelCount: output.channels,
+                                                            batch: n, batchCount: output.batch, fileExtension: "png")
+                    targets.append(join(outputDirectory, name))
                 }
-                written.append(target)
             }
+            for target in targets { try refuseOverwritingInput(target, input: path) }
+            let channels = output.channels
+            sink = ChannelPNGSink(shape: output, compression: .fast, staged: staged) { n, k in targets[n * channels + k] }
         }
-        return written
+        let runner = BandedConvolution(engine: engine)
+        for n in 0..<output.batch {
+            try sink.beginImage(n)
+            try runner.run(fill: { (count, destination) throws(FileError) in try source.readRows(count, into: destination) },
+                           consume: { (rows, values) throws(FileError) in try sink.write(rows: rows, values: values) })
+            try sink.endImage()
+        }
+        return try sink.commit()
     }
 
     private func refuseOverwritingInput(_ target: String, input: String) throws(FileError) {

@@ -135,3 +135,46 @@ public enum AtomicFile {
 private func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
     write(fd, bytes, count)
 }
+
+/// Output files written under temporary names (in their final directories)
+/// and moved into place together by `commit()`, so that an input's outputs
+/// appear complete or not at all. Whatever was staged and not committed is
+/// removed by `discard()` (and when the object goes away).
+public final class StagedFiles {
+    private var pending: [(temporary: String, final: String)] = []
+    private var committed = false
+
+    public init() {}
+
+    /// A fresh temporary path to write `final`'s content to.
+    public func stage(_ final: String) throws(FileError) -> String {
+        let temporary = try AtomicFile.temporaryPath(for: final)
+        pending.append((temporary, final))
+        return temporary
+    }
+
+    /// Renames every staged file into place, in order; returns the final paths.
+    public func commit() throws(FileError) -> [String] {
+        var done: [String] = []
+        for (index, file) in pending.enumerated() {
+            guard rename(file.temporary, file.final) == 0 else {
+                let reason = AtomicFile.errnoDescription()
+                pending.removeFirst(index)
+                discard()
+                throw FileError(path: file.final, message: "cannot move the temporary file into place: \(reason)")
+            }
+            done.append(file.final)
+        }
+        pending.removeAll()
+        committed = true
+        return done
+    }
+
+    /// Removes every staged temporary file.
+    public func discard() {
+        for file in pending { unlink(file.temporary) }
+        pending.removeAll()
+    }
+
+    deinit { if !committed { discard() } }
+}

@@ -55,17 +55,143 @@ public enum ImageDecoder {
     ///   is allocated, and a larger image throws a `.tooLarge` error.
     /// - Throws: `ImageError` naming `path`, with the codec's own message.
     public static func decode(path: String, maxPixels: Int = defaultMaxSamples) throws(ImageError) -> DecodedImage {
-        var message = [CChar](repeating: 0, count: codecMessageCapacity)
+        let reader = try ImageRowReader(path: path, maxPixels: maxPixels)
+        let shape = TensorShape(batch: 1, height: reader.height, width: reader.width, channels: reader.channels)
+        var failure: ImageError?
+        let values = [Float](unsafeUninitializedCapacity: shape.count) { out, initialized in
+            // Bands keep the raw (8/16-bit) buffer small and in cache while widening.
+            var row = 0
+            while row < reader.height {
+                let rows = min(64, reader.height - row)
+                do throws(ImageError) {
+                    try reader.readRows(rows, into: out.baseAddress! + row * shape.rowCount)
+                } catch {
+                    failure = error
+                    break
+                }
+                row += rows
+            }
+            initialized = failure == nil ? shape.count : 0
+        }
+        if let failure { throw failure }
+        return DecodedImage(tensor: Tensor(shape: shape, values: values), bitDepth: reader.bitDepth,
+                            format: reader.format, warnings: reader.warnings)
+    }
+}
+
+/// Reads a PNG or JPEG file's rows top to bottom as Float samples, a band at a
+/// time, so that a large image never needs to be in memory whole.
+///
+/// Values are scaled to [0, 1] exactly as `ImageDecoder.decode` documents.
+/// Non-interlaced PNG and every JPEG stream row by row (a progressive JPEG's
+/// coefficients are buffered inside libjpeg, which is the least it needs); an
+/// Adam7 PNG is decoded whole on the first read into its raw 8/16-bit samples
+/// (a quarter or half of the Float size) and served from there.
+///
+/// Not thread-safe: one reader per thread.
+public final class ImageRowReader {
+    public let path: String
+    public let format: ImageFormat
+    public let width: Int
+    public let height: Int
+    public let channels: Int
+    /// 8, or 16 for 16-bit PNG.
+    public let bitDepth: Int
+    /// Rows delivered so far.
+    public private(set) var rowsRead = 0
+
+    private let codec: Codec
+    private var handle: OpaquePointer?
+    private let rowBytes: Int
+    private let interlaced: Bool
+    /// Raw samples of the current band, or of the whole image for Adam7.
+    private var raw: UnsafeMutableRawPointer
+    private var rawRows: Int
+    private var message = [CChar](repeating: 0, count: codecMessageCapacity)
+
+    /// Opens `path` and reads its header; no pixel memory is allocated for an
+    /// image over `maxPixels` samples.
+    public init(path: String, maxPixels: Int = ImageDecoder.defaultMaxSamples) throws(ImageError) {
+        self.path = path
         var format = CIC_FORMAT_UNKNOWN
         let sniffed = cic_sniff_format(path, &format, &message, codecMessageCapacity)
         guard sniffed == CIC_OK else {
             throw ImageError(path: path, status: sniffed, operation: "image decode", detail: message)
         }
         switch format {
-        case CIC_FORMAT_PNG: return try decode(path: path, codec: .png, maxSamples: maxPixels)
-        case CIC_FORMAT_JPEG: return try decode(path: path, codec: .jpeg, maxSamples: maxPixels)
+        case CIC_FORMAT_PNG: codec = .png
+        case CIC_FORMAT_JPEG: codec = .jpeg
         default: throw ImageError(path: path, kind: .unknownFormat, message: "not a PNG or JPEG file")
         }
+        self.format = codec.format
+        var info = cic_image_info()
+        let opened = codec.open(path, UInt64(max(0, maxPixels)), &handle, &info, &message, codecMessageCapacity)
+        guard opened == CIC_OK, handle != nil else {
+            codec.close(handle)
+            throw ImageError(path: path, status: opened, operation: codec.operation, detail: message)
+        }
+        width = Int(info.width)
+        height = Int(info.height)
+        channels = Int(info.channels)
+        bitDepth = Int(info.bit_depth)
+        rowBytes = info.row_bytes
+        interlaced = info.interlaced != 0
+        rawRows = 0
+        raw = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16)
+    }
+
+    deinit {
+        codec.close(handle)
+        raw.deallocate()
+    }
+
+    /// The codec's warnings on this file so far: the first one's text, then,
+    /// if there were more, a line saying how many more.
+    public var warnings: [String] {
+        guard let handle else { return [] }
+        let count = Int(codec.warningCount(handle))
+        guard count > 0 else { return [] }
+        var list = [String(cString: codec.firstWarning(handle))]
+        if count > 1 { list.append("\(count - 1) more warning\(count > 2 ? "s" : "")") }
+        return list
+    }
+
+    /// Decodes the next `rows` rows into `destination` (`rows * width * channels` Floats).
+    public func readRows(_ rows: Int, into destination: UnsafeMutablePointer<Float>) throws(ImageError) {
+        precondition(rows >= 0 && rowsRead + rows <= height, "read past the last row")
+        guard rows > 0, let handle else { return }
+        let source: UnsafeRawPointer
+        if interlaced {
+            if rawRows == 0 {  // Adam7: the whole image in one call, the first time
+                try reserve(rows: height)
+                let status = codec.readImage(handle, raw, rowBytes, &message, codecMessageCapacity)
+                guard status == CIC_OK else { throw failure(status) }
+            }
+            source = UnsafeRawPointer(raw + rowsRead * rowBytes)
+        } else {
+            try reserve(rows: rows)
+            let status = codec.readRows(handle, raw, rowBytes, UInt32(rows), &message, codecMessageCapacity)
+            guard status == CIC_OK else { throw failure(status) }
+            source = UnsafeRawPointer(raw)
+        }
+        let count = rows * width * channels
+        if bitDepth == 16 {
+            Self.widen16(source.assumingMemoryBound(to: UInt16.self), destination, count)
+        } else {
+            Self.widen8(source.assumingMemoryBound(to: UInt8.self), destination, count)
+        }
+        rowsRead += rows
+    }
+
+    private func reserve(rows: Int) throws(ImageError) {
+        guard rows > rawRows else { return }
+        raw.deallocate()
+        raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, rows * rowBytes), alignment: 16)
+        rawRows = rows
+    }
+
+    private func failure(_ status: cic_status) -> ImageError {
+        ImageError(path: path, status: status, operation: codec.operation, detail: message)
     }
 
     /// The two readers' C entry points, which have the same shape.
@@ -74,59 +200,20 @@ public enum ImageDecoder {
         let operation: String
         let open: (UnsafePointer<CChar>, UInt64, UnsafeMutablePointer<OpaquePointer?>,
                    UnsafeMutablePointer<cic_image_info>, UnsafeMutablePointer<CChar>, Int) -> cic_status
+        let readRows: (OpaquePointer, UnsafeMutableRawPointer, Int, UInt32, UnsafeMutablePointer<CChar>, Int) -> cic_status
         let readImage: (OpaquePointer, UnsafeMutableRawPointer, Int, UnsafeMutablePointer<CChar>, Int) -> cic_status
         let warningCount: (OpaquePointer) -> UInt32
         let firstWarning: (OpaquePointer) -> UnsafePointer<CChar>
         let close: (OpaquePointer?) -> Void
 
         static var png: Codec { Codec(format: .png, operation: "PNG decode", open: cic_png_open,
-                               readImage: cic_png_read_image, warningCount: cic_png_warning_count,
+                               readRows: cic_png_read_rows, readImage: cic_png_read_image,
+                               warningCount: cic_png_warning_count,
                                firstWarning: cic_png_first_warning, close: cic_png_close) }
         static var jpeg: Codec { Codec(format: .jpeg, operation: "JPEG decode", open: cic_jpeg_open,
-                                readImage: cic_jpeg_read_image, warningCount: cic_jpeg_warning_count,
+                                readRows: cic_jpeg_read_rows, readImage: cic_jpeg_read_image,
+                                warningCount: cic_jpeg_warning_count,
                                 firstWarning: cic_jpeg_first_warning, close: cic_jpeg_close) }
-    }
-
-    private static func decode(path: String, codec: Codec, maxSamples: Int) throws(ImageError) -> DecodedImage {
-        var message = [CChar](repeating: 0, count: codecMessageCapacity)
-        var info = cic_image_info()
-        var handle: OpaquePointer?
-        let opened = codec.open(path, UInt64(max(0, maxSamples)), &handle, &info, &message, codecMessageCapacity)
-        defer { codec.close(handle) }
-        guard opened == CIC_OK, let reader = handle else {
-            throw ImageError(path: path, status: opened, operation: codec.operation, detail: message)
-        }
-
-        let width = Int(info.width), height = Int(info.height), channels = Int(info.channels)
-        let bitDepth = Int(info.bit_depth)
-        let count = width * height * channels
-        let rowBytes = info.row_bytes
-        // Decode into a plain buffer (the C side writes straight into it), then widen to Float.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, height * rowBytes), alignment: 16)
-        defer { raw.deallocate() }
-        let read = codec.readImage(reader, raw, rowBytes, &message, codecMessageCapacity)
-        guard read == CIC_OK else {
-            throw ImageError(path: path, status: read, operation: codec.operation, detail: message)
-        }
-        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            let dst = out.baseAddress!
-            if bitDepth == 16 {
-                widen16(raw.bindMemory(to: UInt16.self, capacity: count), dst, count)
-            } else {
-                widen8(raw.bindMemory(to: UInt8.self, capacity: count), dst, count)
-            }
-            initialized = count
-        }
-
-        var warnings: [String] = []
-        let warningCount = Int(codec.warningCount(reader))
-        if warningCount > 0 {
-            warnings.append(String(cString: codec.firstWarning(reader)))
-            if warningCount > 1 { warnings.append("\(warningCount - 1) more warning\(warningCount > 2 ? "s" : "")") }
-        }
-        let shape = TensorShape(batch: 1, height: height, width: width, channels: channels)
-        return DecodedImage(tensor: Tensor(shape: shape, values: values), bitDepth: bitDepth,
-                            format: codec.format, warnings: warnings)
     }
 
     // Tight loops over raw pointers so that release builds vectorise them.

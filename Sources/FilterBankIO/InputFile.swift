@@ -26,6 +26,59 @@ public enum InputFile {
     }
 }
 
+/// An input's rows, delivered top to bottom, image after image, as Float
+/// samples: what a streaming job reads.
+protocol RowSource: AnyObject {
+    /// `[N, H, W, C]` of everything the source will deliver.
+    var shape: TensorShape { get }
+    /// The next `count` rows of the current image (`count * W * C` Floats).
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError)
+    /// What the codec warned about (empty for arrays).
+    var warnings: [String] { get }
+}
+
+extension InputFile {
+    /// Opens `path` for streaming: images row band by row band through their
+    /// codec, `.npy` arrays (loaded whole) row by row.
+    static func openRows(path: String, maxPixels: Int = ImageDecoder.defaultMaxSamples) throws(FileError) -> any RowSource {
+        if path.lowercased().hasSuffix(".npy") {
+            return TensorRowSource(try NpyFile.readTensor(path: path))
+        }
+        do {
+            return ImageRowSource(try ImageRowReader(path: path, maxPixels: maxPixels))
+        } catch {
+            throw FileError(error)
+        }
+    }
+}
+
+final class ImageRowSource: RowSource {
+    let reader: ImageRowReader
+    init(_ reader: ImageRowReader) { self.reader = reader }
+    var shape: TensorShape {
+        TensorShape(batch: 1, height: reader.height, width: reader.width, channels: reader.channels)
+    }
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
+        do { try reader.readRows(count, into: destination) } catch { throw FileError(error) }
+    }
+    var warnings: [String] { reader.warnings }
+}
+
+final class TensorRowSource: RowSource {
+    let tensor: Tensor
+    private var offset = 0
+    init(_ tensor: Tensor) { self.tensor = tensor }
+    var shape: TensorShape { tensor.shape }
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
+        let floats = count * tensor.shape.rowCount
+        tensor.values.withUnsafeBufferPointer { values in
+            destination.update(from: values.baseAddress! + offset, count: floats)
+        }
+        offset += floats
+    }
+    var warnings: [String] { [] }
+}
+
 /// Small file-system questions asked with `stat(2)`.
 enum FilePaths {
     /// Whether both paths name the same existing file (same device and inode).

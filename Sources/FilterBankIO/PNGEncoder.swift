@@ -95,3 +95,76 @@ public enum PNGEncoder {
         }
     }
 }
+
+/// A grayscale PNG written a band of rows at a time, so that no whole plane
+/// has to exist in memory.
+///
+/// Writes straight to `path`; `finish()` completes the file, and a writer
+/// that is dropped unfinished closes it as it is (the caller, writing to a
+/// temporary name, removes it). One writer per thread.
+public final class PNGRowWriter {
+    public let path: String
+    public let width: Int
+    public let height: Int
+    public let bitDepth: Int
+    public private(set) var rowsWritten = 0
+    private var handle: OpaquePointer?
+
+    public init(path: String, width: Int, height: Int, bitDepth: Int,
+                compression: PNGCompression = .fast) throws(ImageError) {
+        precondition(bitDepth == 8 || bitDepth == 16)
+        guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
+            throw ImageError(path: path, kind: .unsupported,
+                             message: "PNG encode failed: a PNG must be 1...\(Int32.max) pixels each way, not \(width)x\(height)")
+        }
+        self.path = path
+        self.width = width
+        self.height = height
+        self.bitDepth = bitDepth
+        var message = [CChar](repeating: 0, count: codecMessageCapacity)
+        var options = compression.options
+        let status = cic_png_writer_open(path, UInt32(width), UInt32(height), UInt32(bitDepth), &options,
+                                         &handle, &message, codecMessageCapacity)
+        guard status == CIC_OK, handle != nil else {
+            throw ImageError(path: path, status: status, operation: "PNG encode", detail: message, writing: true)
+        }
+    }
+
+    deinit { cic_png_writer_abort(handle) }
+
+    /// Writes the next `rows` rows of 8-bit samples, row `i` at `samples + i * rowStride`.
+    public func writeRows(_ samples: UnsafePointer<UInt8>, rowStride: Int, rows: Int) throws(ImageError) {
+        precondition(bitDepth == 8)
+        try write(UnsafeRawPointer(samples), rowStrideBytes: rowStride, rows: rows)
+    }
+
+    /// Writes the next `rows` rows of 16-bit samples (host order), `rowStride` in samples.
+    public func writeRows(_ samples: UnsafePointer<UInt16>, rowStride: Int, rows: Int) throws(ImageError) {
+        precondition(bitDepth == 16)
+        try write(UnsafeRawPointer(samples), rowStrideBytes: rowStride * 2, rows: rows)
+    }
+
+    private func write(_ samples: UnsafeRawPointer, rowStrideBytes: Int, rows: Int) throws(ImageError) {
+        precondition(rowsWritten + rows <= height, "more rows than the image has")
+        guard let handle else { throw ImageError(path: path, kind: .internalError, message: "PNG encode failed: writer already closed") }
+        var message = [CChar](repeating: 0, count: codecMessageCapacity)
+        let status = cic_png_writer_write_rows(handle, samples, rowStrideBytes, UInt32(rows), &message, codecMessageCapacity)
+        guard status == CIC_OK else {
+            cic_png_writer_abort(handle)
+            self.handle = nil
+            throw ImageError(path: path, status: status, operation: "PNG encode", detail: message, writing: true)
+        }
+        rowsWritten += rows
+    }
+
+    /// Ends the file (IEND), flushes and closes it.
+    public func finish() throws(ImageError) {
+        guard let handle else { throw ImageError(path: path, kind: .internalError, message: "PNG encode failed: writer already closed") }
+        self.handle = nil
+        var message = [CChar](repeating: 0, count: codecMessageCapacity)
+        let status = cic_png_writer_finish(handle, &message, codecMessageCapacity)
+        guard status == CIC_OK else {
+            throw ImageError(path: path, status: status, operation: "PNG encode", detail: message, writing: true)
+        }
+    }
+}

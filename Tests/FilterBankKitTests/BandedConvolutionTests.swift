@@ -1,0 +1,51 @@
+import Testing
+import FilterBankKit
+
+/// Streaming in bands must give exactly what the whole-image engine gives, for
+/// any band height and slice count, while pulling every input row once, in order.
+@Suite struct BandedConvolutionTests {
+    @Test(arguments: 200..<240)
+    func bandsStreamLikeTheWholeImage(_ seed: Int) throws {
+        let c = try RandomCase(seed: UInt64(seed))
+        let engine = try ConvolutionEngine(input: c.input.shape, bank: c.bank)
+        let whole = engine.apply(to: c.input, parallel: false)
+        var rng = SplitMix64(seed: UInt64(seed) &* 31)
+        let runner = BandedConvolution(engine: engine, bandRows: Int.random(in: 1...5, using: &rng),
+                                       slices: Int.random(in: 1...3, using: &rng))
+        let input = c.input.shape, out = engine.plan.output
+        var streamed: [Float] = []
+        for n in 0..<input.batch {
+            var nextRow = 0
+            var expectedOutputRow = 0
+            try c.input.values.withUnsafeBufferPointer { values in
+                try runner.run(fill: { (count: Int, into: UnsafeMutablePointer<Float>) throws(TestFailure) in
+                    guard nextRow + count <= input.height else { throw TestFailure("row \(nextRow + count) past the end") }
+                    into.update(from: values.baseAddress! + n * input.imageCount + nextRow * input.rowCount,
+                                count: count * input.rowCount)
+                    nextRow += count
+                }, consume: { (rows: Range<Int>, band: UnsafePointer<Float>) throws(TestFailure) in
+                    guard rows.lowerBound == expectedOutputRow else { throw TestFailure("rows out of order: \(rows)") }
+                    streamed.append(contentsOf: UnsafeBufferPointer(start: band, count: rows.count * out.rowCount))
+                    expectedOutputRow = rows.upperBound
+                })
+            }
+            #expect(nextRow == input.height, "\(c): pulled \(nextRow) of \(input.height) input rows")
+            #expect(expectedOutputRow == out.height)
+        }
+        #expect(streamed == whole.values, "\(c), band \(runner.bandRows), slices \(runner.slices)")
+        #expect(runner.windowRows <= input.height)
+    }
+
+    /// The window, not the image height, bounds what is held: a tall image
+    /// with a 3x3 kernel never holds more than one band plus its halo.
+    @Test func windowIsBandPlusHalo() throws {
+        let bank = try BuiltinBanks.edges(channels: 1)
+        let engine = try ConvolutionEngine(input: TensorShape(batch: 1, height: 10_000, width: 4, channels: 1), bank: bank)
+        #expect(BandedConvolution(engine: engine, bandRows: 64).windowRows == 66)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
