@@ -8,9 +8,28 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     case npy
 }
 
+/// What happens when an output file already exists.
+public enum ExistingOutputs: String, Sendable {
+    /// The input fails with an error naming the file (the default: nothing is clobbered).
+    case refuse
+    /// The new output replaces it.
+    case overwrite
+}
+
+/// What one input produced.
+public struct ApplyResult: Sendable, Equatable {
+    public let input: String
+    /// Final paths, in channel order.
+    public let outputs: [String]
+    /// The codec's warnings on a decode that succeeded.
+    public let warnings: [String]
+    public let inputShape: TensorShape
+    public let outputShape: TensorShape
+}
+
 /// The whole per-file job: file -> decode -> tensor -> bank -> output planes
-/// -> encode -> files. The command line only builds one of these and calls
-/// `run(input:)` for each input.
+/// -> encode -> files. The command line builds one of these and runs it on
+/// each input (`prepare` then `execute`, or `run` for both).
 public struct ApplyJob: Sendable {
     public var bank: BankSource
     /// Command-line overrides; `nil` keeps the bank file's value (or the default).
@@ -19,15 +38,24 @@ public struct ApplyJob: Sendable {
     public var padding: Padding?
     public var format: OutputFormat
     public var outputDirectory: String
+    public var existing: ExistingOutputs
+    /// Largest accepted `width * height * channels`, checked from the header.
+    public var maxPixels: Int
+    public var pngCompression: PNGCompression
 
     public init(bank: BankSource = .edges, strides: HeightWidth? = nil, dilations: HeightWidth? = nil,
-                padding: Padding? = nil, format: OutputFormat = .png, outputDirectory: String) {
+                padding: Padding? = nil, format: OutputFormat = .png, outputDirectory: String,
+                existing: ExistingOutputs = .refuse, maxPixels: Int = ImageDecoder.defaultMaxSamples,
+                pngCompression: PNGCompression = .fast) {
         self.bank = bank
         self.strides = strides
         self.dilations = dilations
         self.padding = padding
         self.format = format
         self.outputDirectory = outputDirectory
+        self.existing = existing
+        self.maxPixels = maxPixels
+        self.pngCompression = pngCompression
     }
 
     /// The bank this job applies to an input with `channels` channels.
@@ -35,16 +63,33 @@ public struct ApplyJob: Sendable {
         try bank.resolve(channels: channels, strides: strides, dilations: dilations, padding: padding)
     }
 
-    /// Runs the job on one input and returns the paths it wrote.
-    ///
-    /// The input streams through the engine in bands of rows (see
-    /// `BandedConvolution`): peak memory follows the band height and the image
-    /// width, not the image height. Every failure is a `FileError` naming the
-    /// input (or the output it could not write). Outputs are written under
-    /// temporary names and renamed into place only when all of them are
-    /// complete, so they appear all together or not at all.
-    public func run(input path: String) throws(FileError) -> [String] {
-        let source = try InputFile.openRows(path: path)
+    /// An input whose header has been read and whose bank has been planned:
+    /// its output paths are known and nothing has been written yet.
+    public final class PreparedInput {
+        public let path: String
+        /// Where its outputs go (the job's directory, or a folder under it).
+        public let outputDirectory: String
+        /// The final output paths, in channel order (batch-major).
+        public let outputs: [String]
+        public var inputShape: TensorShape { engine.plan.input }
+        public var outputShape: TensorShape { engine.plan.output }
+        let source: any RowSource
+        let engine: ConvolutionEngine
+
+        init(path: String, outputDirectory: String, outputs: [String], source: any RowSource, engine: ConvolutionEngine) {
+            self.path = path
+            self.outputDirectory = outputDirectory
+            self.outputs = outputs
+            self.source = source
+            self.engine = engine
+        }
+    }
+
+    /// Opens `path` (header only), resolves and plans its bank, and names its
+    /// outputs under `outputDirectory` (default: the job's).
+    public func prepare(input path: String, outputDirectory: String? = nil) throws(FileError) -> PreparedInput {
+        let directory = outputDirectory ?? self.outputDirectory
+        let source = try InputFile.openRows(path: path, maxPixels: maxPixels)
         let engine: ConvolutionEngine
         do {
             engine = try ConvolutionEngine(input: source.shape, bank: filterBank(channels: source.shape.channels))
@@ -52,42 +97,70 @@ public struct ApplyJob: Sendable {
             throw FileError(path: path, message: error.description)
         }
         let output = engine.plan.output
-        try AtomicFile.createDirectory(outputDirectory)
         let stem = OutputNaming.stem(of: path)
+        var outputs: [String] = []
+        switch format {
+        case .npy:
+            outputs = [join(directory, OutputNaming.tensorFileName(stem: stem))]
+        case .png:
+            for n in 0..<output.batch {
+                for k in 0..<output.channels {
+                    outputs.append(join(directory, OutputNaming.channelFileName(
+                        stem: stem, channel: k, channelCount: output.channels,
+                        batch: n, batchCount: output.batch, fileExtension: "png")))
+                }
+            }
+        }
+        return PreparedInput(path: path, outputDirectory: directory, outputs: outputs, source: source, engine: engine)
+    }
+
+    /// Runs a prepared input: streams it through the engine in bands of rows
+    /// (see `BandedConvolution`; peak memory follows the band height and the
+    /// image width, not the image height) into its outputs, which are written
+    /// under temporary names and renamed into place only when all of them are
+    /// complete: they appear all together or not at all.
+    ///
+    /// Refuses (before writing anything) an output that would replace the
+    /// input itself, or an existing file unless `existing == .overwrite`.
+    public func execute(_ prepared: PreparedInput) throws(FileError) -> ApplyResult {
+        let path = prepared.path
+        for target in prepared.outputs {
+            if FilePaths.sameFile(target, path) {
+                throw FileError(path: path, message: "output \(target) would overwrite this input; choose another output directory")
+            }
+            if existing == .refuse && FilePaths.exists(target) {
+                throw FileError(path: path, message: "output \(target) already exists (use --overwrite to replace it, or --skip-existing)")
+            }
+        }
+        try AtomicFile.createDirectory(prepared.outputDirectory)
+        let output = prepared.outputShape
         let staged = StagedFiles()
         let sink: any OutputSink
         switch format {
         case .npy:
-            let target = join(outputDirectory, OutputNaming.tensorFileName(stem: stem))
-            try refuseOverwritingInput(target, input: path)
-            sink = try TensorNpySink(shape: output, path: target, staged: staged)
+            sink = try TensorNpySink(shape: output, path: prepared.outputs[0], staged: staged)
         case .png:
-            var targets: [String] = []
-            for n in 0..<output.batch {
-                for k in 0..<output.channels {
-                    let name = OutputNaming.channelFileName(stem: stem, channel: k, channelCount: output.channels,
-                                                            batch: n, batchCount: output.batch, fileExtension: "png")
-                    targets.append(join(outputDirectory, name))
-                }
+            let targets = prepared.outputs, channels = output.channels
+            sink = ChannelPNGSink(shape: output, compression: pngCompression, staged: staged) { n, k in
+                targets[n * channels + k]
             }
-            for target in targets { try refuseOverwritingInput(target, input: path) }
-            let channels = output.channels
-            sink = ChannelPNGSink(shape: output, compression: .fast, staged: staged) { n, k in targets[n * channels + k] }
         }
-        let runner = BandedConvolution(engine: engine)
+        let source = prepared.source
+        let runner = BandedConvolution(engine: prepared.engine)
         for n in 0..<output.batch {
             try sink.beginImage(n)
             try runner.run(fill: { (count, destination) throws(FileError) in try source.readRows(count, into: destination) },
                            consume: { (rows, values) throws(FileError) in try sink.write(rows: rows, values: values) })
             try sink.endImage()
         }
-        return try sink.commit()
+        let written = try sink.commit()
+        return ApplyResult(input: path, outputs: written, warnings: source.warnings,
+                           inputShape: prepared.inputShape, outputShape: output)
     }
 
-    private func refuseOverwritingInput(_ target: String, input: String) throws(FileError) {
-        if FilePaths.sameFile(target, input) {
-            throw FileError(path: input, message: "output \(target) would overwrite this input; choose another output directory")
-        }
+    /// `prepare` then `execute`.
+    public func run(input path: String) throws(FileError) -> ApplyResult {
+        try execute(prepare(input: path))
     }
 
     private func join(_ directory: String, _ name: String) -> String {

@@ -87,4 +87,10 @@ enum FilePaths {
         guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
+
+    /// Whether anything exists at `path` (a dangling symbolic link counts).
+    static func exists(_ path: String) -> Bool {
+        var s = stat()
+        return lstat(path, &s) == 0
+    }
 }

@@ -45,11 +45,16 @@ struct Apply: ParsableCommand {
     @OptionGroup(title: "Filter bank")
     var bankOptions: BankOptions
 
-    @Option(help: ArgumentHelp("Output format: png (one grayscale PNG per channel) or npy (the float tensor).", valueName: "format"))
-    var format: OutputFormat = .png
+    @OptionGroup(title: "Output")
+    var outputOptions: OutputOptions
+
+    @OptionGroup(title: "Batch")
+    var batchOptions: BatchOptions
 
     func validate() throws {
-        guard !inputs.isEmpty else { throw ValidationError("give at least one input file") }
+        guard !inputs.isEmpty || batchOptions.providesInputs else {
+            throw ValidationError("give at least one input file")
+        }
     }
 
     func run() throws {
@@ -60,22 +65,13 @@ struct Apply: ParsableCommand {
             printError(error.description)
             throw ExitCode.failure
         }
-        let job = ApplyJob(bank: source, strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
-                           padding: bankOptions.padding?.value, format: format, outputDirectory: outputDirectory)
-        var failures = 0
-        for input in inputs {
-            do {
-                _ = try job.run(input: input)
-            } catch {
-                failures += 1
-                printError(error.description)
-            }
-        }
-        if failures > 0 { throw ExitCode.failure }
+        var job = ApplyJob(bank: source, strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
+                           padding: bankOptions.padding?.value, outputDirectory: outputDirectory)
+        outputOptions.configure(&job)
+        let status = batchOptions.run(job, inputs: inputs)
+        if status != 0 { throw ExitCode(status) }
     }
 }
-
-extension OutputFormat: ExpressibleByArgument {}
 
 /// One line on standard error: `filterbank: error: <message>`.
 func printError(_ message: String) {
