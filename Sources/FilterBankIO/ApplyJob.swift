@@ -42,6 +42,21 @@ public struct ApplyJob: Sendable {
     /// Largest accepted `width * height * channels`, checked from the header.
     public var maxPixels: Int
     public var pngCompression: PNGCompression
+    /// How float outputs become pixels (see `MappingMode`), over what range,
+    /// and the user's affine `scale * x + offset` applied before clamping.
+    public var mapping: MappingMode = .clamp
+    public var mappingScope: MappingScope = .channel
+    public var mappingScale: Float = 1
+    public var mappingOffset: Float = 0
+    /// The whole run's statistics, required for `mappingScope == .batch` with a
+    /// mode that needs them (the batch runner measures every input first).
+    public var runStatistics: ChannelStatistics?
+    /// 8 or 16 bits per PNG sample.
+    public var bitDepth: Int = 8
+    /// Per-channel file names (default `{stem}_c{channel}`, `{stem}_n{n}_c{channel}` for a batch).
+    public var nameTemplate: NameTemplate?
+    /// Write `<stem>.json` beside the outputs: per channel its source, statistics and exact mapping.
+    public var writeStatistics = false
 
     public init(bank: BankSource = .edges, strides: HeightWidth? = nil, dilations: HeightWidth? = nil,
                 padding: Padding? = nil, format: OutputFormat = .png, outputDirectory: String,
@@ -103,14 +118,9 @@ public struct ApplyJob: Sendable {
         case .npy:
             outputs = [join(directory, OutputNaming.tensorFileName(stem: stem))]
         case .png:
-            for n in 0..<output.batch {
-                for k in 0..<output.channels {
-                    outputs.append(join(directory, OutputNaming.channelFileName(
-                        stem: stem, channel: k, channelCount: output.channels,
-                        batch: n, batchCount: output.batch, fileExtension: "png")))
-                }
-            }
+            outputs = try channelNames(stem: stem, plan: engine.plan, input: path).map { join(directory, $0 + ".png") }
         }
+        if writeStatistics { outputs.append(join(directory, stem + ".json")) }
         return PreparedInput(path: path, outputDirectory: directory, outputs: outputs, source: source, engine: engine)
     }
 
@@ -134,6 +144,7 @@ public struct ApplyJob: Sendable {
         }
         try AtomicFile.createDirectory(prepared.outputDirectory)
         let output = prepared.outputShape
+        let mappings = try channelMappings(for: prepared)
         let staged = StagedFiles()
         let sink: any OutputSink
         switch format {
@@ -141,9 +152,13 @@ public struct ApplyJob: Sendable {
             sink = try TensorNpySink(shape: output, path: prepared.outputs[0], staged: staged)
         case .png:
             let targets = prepared.outputs, channels = output.channels
-            sink = ChannelPNGSink(shape: output, compression: pngCompression, staged: staged) { n, k in
-                targets[n * channels + k]
-            }
+            let compression = pngCompression, depth = bitDepth
+            sink = ChannelImageSink(shape: output, staged: staged, measure: writeStatistics, mappings: mappings,
+                                    paths: { n, k in targets[n * channels + k] },
+                                    makeWriter: { (path, width, height) throws(ImageError) in
+                                        try PNGRowWriter(path: path, width: width, height: height,
+                                                         bitDepth: depth, compression: compression)
+                                    })
         }
         let source = prepared.source
         let runner = BandedConvolution(engine: prepared.engine)
@@ -153,6 +168,14 @@ public struct ApplyJob: Sendable {
                            consume: { (rows, values) throws(FileError) in try sink.write(rows: rows, values: values) })
             try sink.endImage()
         }
+        if writeStatistics, let images = sink as? ChannelImageSink {
+            let report = StatisticsReport(input: path, bank: prepared.engine.plan.bank, output: output,
+                                          files: Array(prepared.outputs.prefix(output.batch * output.channels)),
+                                          statistics: images.statistics, mappings: (0..<output.batch).map(mappings),
+                                          mode: mapping, scope: mappingScope, bitDepth: bitDepth)
+            try report.write(to: try staged.stage(prepared.outputs[prepared.outputs.count - 1]),
+                             finalPath: prepared.outputs[prepared.outputs.count - 1])
+        }
         let written = try sink.commit()
         return ApplyResult(input: path, outputs: written, warnings: source.warnings,
                            inputShape: prepared.inputShape, outputShape: output)
@@ -161,6 +184,89 @@ public struct ApplyJob: Sendable {
     /// `prepare` then `execute`.
     public func run(input path: String) throws(FileError) -> ApplyResult {
         try execute(prepare(input: path))
+    }
+
+    /// The per-channel file names (without extension) of one input.
+    func channelNames(stem: String, plan: ConvolutionPlan, input: String) throws(FileError) -> [String] {
+        let output = plan.output
+        let template = nameTemplate ?? .standard
+        let batchTemplate = nameTemplate ?? (output.batch > 1 ? (try? NameTemplate("{stem}_n{n}_c{channel}")) ?? .standard : .standard)
+        if output.batch > 1 && !batchTemplate.usesBatch {
+            throw FileError(path: input, message: "name template '\(template.text)' needs {n}: this input is a batch of \(output.batch) images")
+        }
+        if batchTemplate.usesDepthwiseFields && plan.bank.pointwise != nil {
+            throw FileError(path: input, message: "name template '\(template.text)' uses {c}, {m} or {kernel}, which a separable bank's outputs do not have")
+        }
+        let multiplier = plan.bank.depthwise.multiplier
+        var names: [String] = []
+        var seen: [String: Int] = [:]
+        for n in 0..<output.batch {
+            for k in 0..<output.channels {
+                let name = batchTemplate.name(stem: stem, channel: k, channelCount: output.channels, batch: n,
+                                              batchCount: output.batch, multiplier: multiplier,
+                                              inputChannels: plan.input.channels, kernelNames: nil)
+                if let other = seen[name] {
+                    throw FileError(path: input, message: "name template '\(template.text)' gives output channels \(other) and \(n * output.channels + k) the same name '\(name)'")
+                }
+                seen[name] = n * output.channels + k
+                names.append(name)
+            }
+        }
+        return names
+    }
+
+    /// The channel maps of each image: measured first (a statistics pass that
+    /// runs the convolution once more, holding nothing but the statistics)
+    /// when the mode needs a range and the scope is the image or the channel.
+    func channelMappings(for prepared: PreparedInput) throws(FileError) -> (Int) -> [ChannelMapping] {
+        let output = prepared.outputShape
+        let (mode, scale, offset) = (mapping, mappingScale, mappingOffset)
+        guard mode.needsStatistics else {
+            let one = ChannelMapping(mode: mode, statistics: nil, userScale: scale, userOffset: offset)
+            return { _ in Array(repeating: one, count: output.channels) }
+        }
+        switch mappingScope {
+        case .batch:
+            guard let runStatistics else {
+                throw FileError(path: prepared.path, message: "--map-scope batch needs the whole run's statistics first")
+            }
+            let one = ChannelMapping(mode: mode, statistics: runStatistics, userScale: scale, userOffset: offset)
+            return { _ in Array(repeating: one, count: output.channels) }
+        case .image, .channel:
+            let measured = try measure(input: prepared.path)
+            let perChannel = mappingScope == .channel
+            let table: [[ChannelMapping]] = measured.map { channels in
+                if perChannel {
+                    return channels.map { ChannelMapping(mode: mode, statistics: $0, userScale: scale, userOffset: offset) }
+                }
+                var all = ChannelStatistics()
+                for c in channels { all.merge(c) }
+                return Array(repeating: ChannelMapping(mode: mode, statistics: all, userScale: scale, userOffset: offset),
+                             count: channels.count)
+            }
+            return { n in table[n] }
+        }
+    }
+
+    /// Statistics of every output channel of every image of `path` (`[n][k]`),
+    /// from a pass that computes the convolution and keeps only the statistics.
+    public func measure(input path: String) throws(FileError) -> [[ChannelStatistics]] {
+        let prepared = try prepare(input: path)
+        let output = prepared.outputShape
+        let source = prepared.source
+        let runner = BandedConvolution(engine: prepared.engine)
+        var result: [[ChannelStatistics]] = []
+        for _ in 0..<output.batch {
+            var channels = Array(repeating: ChannelStatistics(), count: output.channels)
+            try runner.run(fill: { (count, destination) throws(FileError) in try source.readRows(count, into: destination) },
+                           consume: { (rows, values) throws(FileError) in
+                               for k in 0..<output.channels {
+                                   channels[k].add(values + k, stride: output.channels, count: rows.count * output.width)
+                               }
+                           })
+            result.append(channels)
+        }
+        return result
     }
 
     private func join(_ directory: String, _ name: String) -> String {

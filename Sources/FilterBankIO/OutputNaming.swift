@@ -38,3 +38,91 @@ public enum OutputNaming {
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }
+
+/// A file-name template for per-channel outputs, such as `{stem}_c{channel}`.
+///
+/// Fields (numbers zero-padded to the width of their largest value):
+/// - `{stem}`: the input's file name without directory and extension;
+/// - `{channel}`: the output channel index `k`;
+/// - `{n}`: the image's index in a batch;
+/// - `{c}`: the input channel the output comes from (depthwise banks: `k / M`);
+/// - `{m}`: the kernel (multiplier slot) index (depthwise banks: `k % M`);
+/// - `{kernel}`: the kernel's name when the bank names its kernels, else `k<m>`.
+/// `{c}`, `{m}` and `{kernel}` need a depthwise bank (a separable output mixes
+/// every input channel). The extension is added by the writer.
+public struct NameTemplate: Sendable, Equatable {
+    public let text: String
+    enum Piece: Equatable { case literal(String), stem, channel, batch, inputChannel, multiplier, kernel }
+    let pieces: [Piece]
+
+    public static let fields = ["stem", "channel", "n", "c", "m", "kernel"]
+    /// Today's names: `{stem}_c{channel}` (`{stem}_n{n}_c{channel}` for a batch).
+    public static let standard = try! NameTemplate("{stem}_c{channel}")
+
+    /// Parses `text`; an unknown field, an unclosed brace or a `/` is an error message.
+    public init(_ text: String) throws(NameTemplateError) {
+        var pieces: [Piece] = []
+        var literal = ""
+        var rest = Substring(text)
+        while let ch = rest.first {
+            rest = rest.dropFirst()
+            if ch == "/" { throw NameTemplateError("name template '\(text)' must not contain '/'") }
+            guard ch == "{" else { literal.append(ch); continue }
+            guard let close = rest.firstIndex(of: "}") else {
+                throw NameTemplateError("name template '\(text)' has an unclosed '{'")
+            }
+            let field = String(rest[..<close])
+            rest = rest[rest.index(after: close)...]
+            if !literal.isEmpty { pieces.append(.literal(literal)); literal = "" }
+            switch field {
+            case "stem": pieces.append(.stem)
+            case "channel": pieces.append(.channel)
+            case "n": pieces.append(.batch)
+            case "c": pieces.append(.inputChannel)
+            case "m": pieces.append(.multiplier)
+            case "kernel": pieces.append(.kernel)
+            default:
+                throw NameTemplateError("name template '\(text)' has an unknown field {\(field)}; fields: "
+                                        + Self.fields.map { "{\($0)}" }.joined(separator: ", "))
+            }
+        }
+        if !literal.isEmpty { pieces.append(.literal(literal)) }
+        guard !pieces.isEmpty else { throw NameTemplateError("name template is empty") }
+        self.text = text
+        self.pieces = pieces
+    }
+
+    /// Whether the template tells the channels of one image apart by itself.
+    var distinguishesChannels: Bool {
+        pieces.contains(.channel) || (pieces.contains(.inputChannel) && (pieces.contains(.multiplier) || pieces.contains(.kernel)))
+    }
+    var usesDepthwiseFields: Bool {
+        pieces.contains(.inputChannel) || pieces.contains(.multiplier) || pieces.contains(.kernel)
+    }
+    var usesBatch: Bool { pieces.contains(.batch) }
+
+    /// The file name (without extension) of output channel `channel` of image `batch`.
+    func name(stem: String, channel: Int, channelCount: Int, batch: Int, batchCount: Int,
+              multiplier: Int, inputChannels: Int, kernelNames: [String]?) -> String {
+        var out = ""
+        for piece in pieces {
+            switch piece {
+            case let .literal(s): out += s
+            case .stem: out += stem
+            case .channel: out += OutputNaming.padded(channel, to: channelCount)
+            case .batch: out += OutputNaming.padded(batch, to: batchCount)
+            case .inputChannel: out += OutputNaming.padded(channel / multiplier, to: inputChannels)
+            case .multiplier: out += OutputNaming.padded(channel % multiplier, to: multiplier)
+            case .kernel:
+                let m = channel % multiplier
+                out += kernelNames.flatMap { m < $0.count ? $0[m] : nil } ?? "k" + OutputNaming.padded(m, to: multiplier)
+            }
+        }
+        return out
+    }
+}
+
+public struct NameTemplateError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

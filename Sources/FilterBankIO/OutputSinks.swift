@@ -17,27 +17,58 @@ protocol OutputSink: AnyObject {
     func commit() throws(FileError) -> [String]
 }
 
-/// One 8-bit grayscale PNG per output channel, `round(clamp(v, 0, 1) * 255)`,
-/// each written row band by row band through its own libpng writer. Channels
-/// are mapped and encoded on all cores (one writer per channel, so no writer
-/// is shared between threads).
-final class ChannelPNGSink: OutputSink {
+/// Opens the writer of one output channel's image file.
+typealias ChannelWriterFactory = (_ temporaryPath: String, _ width: Int, _ height: Int) throws(ImageError) -> any ChannelWriter
+
+/// A grayscale image file written a band of rows at a time.
+protocol ChannelWriter: AnyObject {
+    /// 8 or 16.
+    var bitDepth: Int { get }
+    /// Rows of samples (`UInt8` or host-order `UInt16`), `rowStride` samples apart.
+    func writeRows(_ samples: UnsafeRawPointer, rowStride: Int, rows: Int) throws(ImageError)
+    func finish() throws(ImageError)
+}
+
+extension PNGRowWriter: ChannelWriter {
+    func writeRows(_ samples: UnsafeRawPointer, rowStride: Int, rows: Int) throws(ImageError) {
+        if bitDepth == 16 {
+            try writeRows(samples.assumingMemoryBound(to: UInt16.self), rowStride: rowStride, rows: rows)
+        } else {
+            try writeRows(samples.assumingMemoryBound(to: UInt8.self), rowStride: rowStride, rows: rows)
+        }
+    }
+}
+
+/// One grayscale image per output channel, each written band by band through
+/// its own encoder, each channel mapped with its own `ChannelMapping`.
+/// Channels are mapped and encoded on all cores (one writer per channel, so no
+/// writer is shared between threads). Optionally measures each channel's
+/// statistics on the way (for the `--stats` sidecar).
+final class ChannelImageSink: OutputSink {
     let shape: TensorShape  // the output: [N, H_out, W_out, K]
     let paths: (_ n: Int, _ k: Int) -> String
-    let compression: PNGCompression
     let staged: StagedFiles
-    private var writers: [PNGRowWriter] = []
+    let makeWriter: ChannelWriterFactory
+    /// `mappings(n)`: the K channel maps of image n.
+    let mappings: (_ n: Int) -> [ChannelMapping]
+    /// Statistics of each image's channels, filled while writing when `measure` is set.
+    private(set) var statistics: [[ChannelStatistics]] = []
+    let measure: Bool
+    private var writers: [any ChannelWriter] = []
+    private var currentMappings: [ChannelMapping] = []
     private var image = 0
-    private var scratch: UnsafeMutablePointer<UInt8>
-    private var scratchRows = 0
+    private var scratch = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16)
+    private var scratchBytes = 1
 
-    init(shape: TensorShape, compression: PNGCompression, staged: StagedFiles,
-         paths: @escaping (_ n: Int, _ k: Int) -> String) {
+    init(shape: TensorShape, staged: StagedFiles, measure: Bool,
+         mappings: @escaping (_ n: Int) -> [ChannelMapping],
+         paths: @escaping (_ n: Int, _ k: Int) -> String, makeWriter: @escaping ChannelWriterFactory) {
         self.shape = shape
-        self.compression = compression
         self.staged = staged
+        self.measure = measure
+        self.mappings = mappings
         self.paths = paths
-        scratch = .allocate(capacity: 1)
+        self.makeWriter = makeWriter
     }
 
     deinit { scratch.deallocate() }
@@ -45,11 +76,12 @@ final class ChannelPNGSink: OutputSink {
     func beginImage(_ n: Int) throws(FileError) {
         image = n
         writers = []
+        currentMappings = mappings(n)
+        statistics.append(Array(repeating: ChannelStatistics(), count: shape.channels))
         for k in 0..<shape.channels {
             let temporary = try staged.stage(paths(n, k))
             do {
-                writers.append(try PNGRowWriter(path: temporary, width: shape.width, height: shape.height,
-                                                bitDepth: 8, compression: compression))
+                writers.append(try makeWriter(temporary, shape.width, shape.height))
             } catch {
                 throw FileError(path: paths(n, k), message: error.message)
             }
@@ -58,26 +90,37 @@ final class ChannelPNGSink: OutputSink {
 
     func write(rows: Range<Int>, values: UnsafePointer<Float>) throws(FileError) {
         let width = shape.width, channels = shape.channels, count = rows.count
-        if scratchRows < count {
+        let sampleBytes = (writers.first?.bitDepth ?? 8) / 8
+        let planeBytes = count * width * sampleBytes
+        if scratchBytes < planeBytes * channels {
             scratch.deallocate()
-            scratch = .allocate(capacity: count * width * channels)
-            scratchRows = count
+            scratchBytes = planeBytes * channels
+            scratch = .allocate(byteCount: scratchBytes, alignment: 16)
         }
         // Channel k maps into its own slice of the scratch and feeds its own writer.
         let source = SendablePointer(UnsafeMutablePointer(mutating: values))
-        let planes = SendablePointer(scratch)
-        let sendableWriters = SendableWriters(writers)
+        let planes = SendableRaw(scratch)
+        let shared = SendableChannels(writers: writers, mappings: currentMappings)
         let failures = FailureSlots(count: channels)
+        let measured = measure ? StatisticsSlots(statistics[image]) : nil
         DispatchQueue.concurrentPerform(iterations: channels) { k in
-            let plane = planes.pointer + k * count * width
-            PixelMapping.clampChannel(source.pointer, channel: k, channels: channels, count: count * width,
-                                      into: plane)
+            let plane = planes.pointer + k * planeBytes
+            let mapping = shared.mappings[k]
+            if sampleBytes == 2 {
+                mapping.map(source.pointer + k, stride: channels, count: count * width,
+                            into: plane.assumingMemoryBound(to: UInt16.self))
+            } else {
+                mapping.map(source.pointer + k, stride: channels, count: count * width,
+                            into: plane.assumingMemoryBound(to: UInt8.self))
+            }
+            measured?.add(k, source.pointer + k, stride: channels, count: count * width)
             do throws(ImageError) {
-                try sendableWriters.items[k].writeRows(plane, rowStride: width, rows: count)
+                try shared.writers[k].writeRows(UnsafeRawPointer(plane), rowStride: width, rows: count)
             } catch {
                 failures.set(k, error)
             }
         }
+        if let measured { statistics[image] = measured.values }
         if let (k, error) = failures.first { throw FileError(path: paths(image, k), message: error.message) }
     }
 
@@ -150,10 +193,29 @@ final class TensorNpySink: OutputSink {
     }
 }
 
-/// Writers indexed by channel: task `k` only touches `items[k]`.
-private struct SendableWriters: @unchecked Sendable {
-    let items: [PNGRowWriter]
-    init(_ items: [PNGRowWriter]) { self.items = items }
+/// Writers and maps indexed by channel: task `k` only touches `writers[k]`.
+private struct SendableChannels: @unchecked Sendable {
+    let writers: [any ChannelWriter]
+    let mappings: [ChannelMapping]
+}
+
+struct SendableRaw: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+}
+
+/// Per-channel statistics updated by concurrent tasks, each on its own slot.
+private final class StatisticsSlots: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<ChannelStatistics>
+    init(_ initial: [ChannelStatistics]) {
+        slots = .allocate(capacity: initial.count)
+        _ = slots.initialize(from: initial)
+    }
+    deinit { slots.deinitialize(); slots.deallocate() }
+    func add(_ k: Int, _ values: UnsafePointer<Float>, stride: Int, count: Int) {
+        slots[k].add(values, stride: stride, count: count)
+    }
+    var values: [ChannelStatistics] { Array(slots) }
 }
 
 /// A raw pointer handed to concurrent tasks that touch disjoint parts of it.

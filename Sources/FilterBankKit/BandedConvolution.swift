@@ -102,7 +102,7 @@ public final class BandedConvolution {
         let sliceRows = (rows.count + slices - 1) / slices
         let count = (rows.count + sliceRows - 1) / sliceRows
         let outRowFloats = engine.plan.output.rowCount
-        let target = SendablePointer(band)
+        let target = OutputBand(band)
         let input = SendableBand(window)
         let engine = self.engine
         let work = { @Sendable (slice: Int) in
@@ -125,6 +125,12 @@ public final class BandedConvolution {
 private final class WorkspaceSet: @unchecked Sendable {
     let items: [ConvolutionEngine.Workspace]
     init(_ items: [ConvolutionEngine.Workspace]) { self.items = items }
+}
+
+/// The output band: each slice writes its own rows only.
+private struct OutputBand: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }
 
 /// An input band read (never written) by every slice at once.

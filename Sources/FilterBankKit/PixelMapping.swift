@@ -1,46 +1,183 @@
-/// Maps float output channels to pixel values.
+/// How a float output channel becomes pixel values.
 ///
-/// The mapping the tool applies today is `clamp`: `round(clamp(v, 0, 1) * max)`,
-/// with NaN mapped to 0 (a NaN must never reach an integer conversion, which
-/// would trap).
+/// Every mode is an affine map followed by a clamp, so that the exact mapping
+/// can be written down and undone (the `--stats` sidecar records it):
+///
+///     pixel = round(clamp(scale * (absolute ? |v| : v) + offset, 0, 1) * maxValue)
+///     v     = (pixel / maxValue - offset) / scale     (for unclamped pixels; |v| when absolute)
+///
+/// NaN maps to 0 (a NaN must never reach an integer conversion, which traps).
+public enum MappingMode: String, CaseIterable, Sendable {
+    /// `v` as it is: [0, 1] -> black..white, negatives black. TensorFlow-style images.
+    case clamp
+    /// Each range (see `MappingScope`) stretched from its own min..max to black..white;
+    /// a constant range becomes mid-grey.
+    case minmax
+    /// `|v|`, then clamped: edge strength regardless of sign.
+    case abs
+    /// 0 -> mid-grey, `+max|v|` -> white, `-max|v|` -> black; an all-zero range is mid-grey.
+    case symmetric
+
+    /// Whether the mode needs the range's statistics before it can map anything.
+    public var needsStatistics: Bool { self == .minmax || self == .symmetric }
+}
+
+/// Over what the range of `minmax` / `symmetric` is measured.
+public enum MappingScope: String, CaseIterable, Sendable {
+    /// Each output channel of each image on its own.
+    case channel
+    /// All output channels of one image together.
+    case image
+    /// Everything in the run (every channel of every file), so maps stay comparable across files.
+    case batch
+}
+
+/// Running statistics of one range of values (NaN ignored, infinities counted in min/max).
+public struct ChannelStatistics: Sendable, Equatable {
+    public private(set) var count = 0
+    public private(set) var minimum = Float.infinity
+    public private(set) var maximum = -Float.infinity
+    public private(set) var sum = 0.0
+    public private(set) var sumOfSquares = 0.0
+
+    public init() {}
+
+    public var mean: Double { count > 0 ? sum / Double(count) : 0 }
+    /// Population standard deviation.
+    public var standardDeviation: Double {
+        guard count > 0 else { return 0 }
+        let m = mean
+        return max(0, sumOfSquares / Double(count) - m * m).squareRoot()
+    }
+    /// `max(|min|, |max|)`, 0 when empty.
+    public var maximumMagnitude: Float { count > 0 ? Swift.max(Swift.abs(minimum), Swift.abs(maximum)) : 0 }
+
+    /// Adds `count` values spaced `stride` apart.
+    public mutating func add(_ values: UnsafePointer<Float>, stride: Int, count: Int) {
+        var lo = minimum, hi = maximum, s = 0.0, s2 = 0.0, n = 0
+        var p = values
+        for _ in 0..<count {
+            let v = p.pointee
+            p += stride
+            guard !v.isNaN else { continue }
+            lo = v < lo ? v : lo
+            hi = v > hi ? v : hi
+            let d = Double(v)
+            s += d
+            s2 += d * d
+            n += 1
+        }
+        minimum = lo
+        maximum = hi
+        sum += s
+        sumOfSquares += s2
+        self.count += n
+    }
+
+    public mutating func merge(_ other: ChannelStatistics) {
+        count += other.count
+        minimum = Swift.min(minimum, other.minimum)
+        maximum = Swift.max(maximum, other.maximum)
+        sum += other.sum
+        sumOfSquares += other.sumOfSquares
+    }
+}
+
+/// The affine map of one output channel (see `MappingMode`).
+public struct ChannelMapping: Sendable, Equatable {
+    public var absolute: Bool
+    public var scale: Float
+    public var offset: Float
+
+    public init(absolute: Bool = false, scale: Float = 1, offset: Float = 0) {
+        self.absolute = absolute
+        self.scale = scale
+        self.offset = offset
+    }
+
+    /// The map for `mode` over a range with `statistics`, followed by the user's
+    /// affine `userScale * x + userOffset` (applied before clamping).
+    public init(mode: MappingMode, statistics: ChannelStatistics?, userScale: Float = 1, userOffset: Float = 0) {
+        var a: Float = 1, b: Float = 0, absolute = false
+        switch mode {
+        case .clamp:
+            break
+        case .abs:
+            absolute = true
+        case .minmax:
+            let s = statistics ?? ChannelStatistics()
+            let lo = s.minimum, hi = s.maximum
+            if s.count > 0, lo.isFinite, hi.isFinite, hi > lo {
+                a = 1 / (hi - lo)
+                b = -lo * a
+            } else {
+                (a, b) = (0, 0.5)  // constant (or empty) range: mid-grey, no division by zero
+            }
+        case .symmetric:
+            let m = statistics?.maximumMagnitude ?? 0
+            if m > 0, m.isFinite {
+                a = 0.5 / m
+                b = 0.5
+            } else {
+                (a, b) = (0, 0.5)
+            }
+        }
+        self.init(absolute: absolute, scale: a * userScale, offset: b * userScale + userOffset)
+    }
+
+    /// The pixel for `v` at full scale `maxValue` (255 or 65535).
+    @inlinable
+    public func unit(_ v: Float) -> Float {
+        let x = (absolute ? Swift.abs(v) : v) * scale + offset
+        return x > 0 ? (x < 1 ? x : 1) : 0  // `x > 0` is false for NaN: NaN -> 0
+    }
+
+    /// Maps `count` values spaced `stride` apart to 8-bit samples.
+    @inlinable
+    public func map(_ source: UnsafePointer<Float>, stride: Int, count: Int, into destination: UnsafeMutablePointer<UInt8>) {
+        var s = source
+        for x in 0..<count {
+            destination[x] = UInt8(unit(s.pointee) * 255 + 0.5)
+            s += stride
+        }
+    }
+
+    /// Maps `count` values spaced `stride` apart to 16-bit samples.
+    @inlinable
+    public func map(_ source: UnsafePointer<Float>, stride: Int, count: Int, into destination: UnsafeMutablePointer<UInt16>) {
+        var s = source
+        for x in 0..<count {
+            destination[x] = UInt16(unit(s.pointee) * 65535 + 0.5)
+            s += stride
+        }
+    }
+}
+
+/// The default mapping, `clamp`: `round(clamp(v, 0, 1) * max)`.
 public enum PixelMapping {
     /// `round(clamp(v, 0, 1) * 255)`; NaN -> 0. Ties round up (half away from zero).
     @inlinable
     public static func clampToUInt8(_ v: Float) -> UInt8 {
-        // `v > 0` is false for NaN, so NaN takes the 0 branch.
-        let clamped: Float = v > 0 ? (v < 1 ? v : 1) : 0
-        return UInt8(clamped * 255 + 0.5)
+        UInt8(ChannelMapping().unit(v) * 255 + 0.5)
     }
 
     /// `round(clamp(v, 0, 1) * 65535)`; NaN -> 0.
     @inlinable
     public static func clampToUInt16(_ v: Float) -> UInt16 {
-        let clamped: Float = v > 0 ? (v < 1 ? v : 1) : 0
-        return UInt16(clamped * 65535 + 0.5)
-    }
-
-    /// Writes channel `channel` of `count` pixels (each `channels` floats apart,
-    /// NHWC) as 8-bit samples to `destination`.
-    @inlinable
-    public static func clampChannel(_ source: UnsafePointer<Float>, channel: Int, channels: Int, count: Int,
-                                    into destination: UnsafeMutablePointer<UInt8>) {
-        var s = source + channel
-        for x in 0..<count {
-            destination[x] = clampToUInt8(s.pointee)
-            s += channels
-        }
+        UInt16(ChannelMapping().unit(v) * 65535 + 0.5)
     }
 
     /// One output channel of image `batch` of an NHWC tensor as a row-major
-    /// 8-bit plane of `H * W` samples.
-    public static func clampPlane(_ tensor: Tensor, batch: Int, channel: Int) -> [UInt8] {
+    /// 8-bit plane of `H * W` samples, mapped with `mapping` (default clamp).
+    public static func plane(_ tensor: Tensor, batch: Int, channel: Int,
+                             mapping: ChannelMapping = ChannelMapping()) -> [UInt8] {
         let shape = tensor.shape
         precondition(batch < shape.batch && channel < shape.channels)
         let pixels = shape.height * shape.width
         return [UInt8](unsafeUninitializedCapacity: pixels) { plane, initialized in
             tensor.values.withUnsafeBufferPointer { values in
-                clampChannel(values.baseAddress! + batch * shape.imageCount, channel: channel,
-                             channels: shape.channels, count: pixels, into: plane.baseAddress!)
+                mapping.map(values.baseAddress! + batch * shape.imageCount + channel, stride: shape.channels,
+                            count: pixels, into: plane.baseAddress!)
             }
             initialized = pixels
         }

@@ -21,8 +21,85 @@ import FilterBankKit
     @Test func planeTakesOneChannelOfOneImage() {
         let shape = TensorShape(batch: 2, height: 1, width: 3, channels: 2)
         let t = Tensor(shape: shape, values: [0, 1, 0.2, -1, 1, 0.5,   /* image 1 */ 0.1, 0, 0.3, 0, 0.4, 0])
-        #expect(PixelMapping.clampPlane(t, batch: 0, channel: 0) == [0, 51, 255])
-        #expect(PixelMapping.clampPlane(t, batch: 0, channel: 1) == [255, 0, 128])
-        #expect(PixelMapping.clampPlane(t, batch: 1, channel: 0) == [26, 77, 102])
+        #expect(PixelMapping.plane(t, batch: 0, channel: 0) == [0, 51, 255])
+        #expect(PixelMapping.plane(t, batch: 0, channel: 1) == [255, 0, 128])
+        #expect(PixelMapping.plane(t, batch: 1, channel: 0) == [26, 77, 102])
+    }
+
+    static func statistics(_ values: [Float]) -> ChannelStatistics {
+        var s = ChannelStatistics()
+        values.withUnsafeBufferPointer { s.add($0.baseAddress!, stride: 1, count: values.count) }
+        return s
+    }
+
+    static func map8(_ mapping: ChannelMapping, _ values: [Float]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { mapping.map(v.baseAddress!, stride: 1, count: values.count, into: $0.baseAddress!) }
+        }
+        return out
+    }
+
+    @Test func minmaxStretchesTheRange() {
+        let values: [Float] = [-2, -1, 0, 2]
+        let m = ChannelMapping(mode: .minmax, statistics: Self.statistics(values))
+        #expect(Self.map8(m, values) == [0, 64, 128, 255])  // (v + 2) / 4 * 255: 0, 63.75, 127.5, 255
+    }
+
+    @Test func symmetricPutsZeroAtMidGrey() {
+        let values: [Float] = [-4, -2, 0, 1, 4]
+        let m = ChannelMapping(mode: .symmetric, statistics: Self.statistics(values))
+        #expect(Self.map8(m, values) == [0, 64, 128, 159, 255])  // v / 8 + 0.5: 0, .25, .5, .625, 1
+    }
+
+    @Test func absFoldsNegatives() {
+        let m = ChannelMapping(mode: .abs, statistics: nil)
+        #expect(Self.map8(m, [-0.5, 0.5, -2, .nan]) == [128, 128, 255, 0])
+    }
+
+    /// minmax: any constant channel is mid-grey; symmetric: an all-zero one is
+    /// (a constant 3 is +max|v|, so white). Never NaN, never a division by zero.
+    @Test(arguments: [MappingMode.minmax, .symmetric])
+    func constantAndAllZeroChannelsAreMidGreyNotNaN(_ mode: MappingMode) {
+        let cases: [([Float], [UInt8])] = [
+            ([0, 0, 0], [128, 128, 128]),
+            ([3, 3, 3], mode == .minmax ? [128, 128, 128] : [255, 255, 255]),
+            ([.nan, .nan], [0, 0]),
+        ]
+        for (values, expected) in cases {
+            let m = ChannelMapping(mode: mode, statistics: Self.statistics(values))
+            #expect(m.scale.isFinite && m.offset.isFinite)
+            #expect(Self.map8(m, values) == expected, "\(mode) of \(values)")
+        }
+        // No statistics at all (an empty image) is also mid-grey.
+        #expect(Self.map8(ChannelMapping(mode: mode, statistics: nil), [5]) == [128])
+    }
+
+    @Test func userScaleAndOffsetApplyBeforeClamping() {
+        let m = ChannelMapping(mode: .clamp, statistics: nil, userScale: 0.5, userOffset: 0.5)  // signed -> [0, 1]
+        #expect(Self.map8(m, [-1, 0, 1, 3]) == [0, 128, 255, 255])
+        // The mapping can be undone: v = (p / 255 - offset) / scale.
+        let p = Self.map8(m, [0.3])[0]
+        #expect(abs((Float(p) / 255 - m.offset) / m.scale - 0.3) < 1.0 / 255 / m.scale)
+    }
+
+    @Test func sixteenBitKeepsMoreLevels() {
+        let m = ChannelMapping()
+        var out = [UInt16](repeating: 0, count: 2)
+        let values: [Float] = [1.0 / 65535, 0.5]
+        values.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { m.map(v.baseAddress!, stride: 1, count: 2, into: $0.baseAddress!) }
+        }
+        #expect(out == [1, 32768])
+    }
+
+    @Test func statisticsMergeAndMoments() {
+        var a = Self.statistics([1, 2, .nan])
+        a.merge(Self.statistics([3, 4]))
+        #expect(a.count == 4)
+        #expect(a.minimum == 1 && a.maximum == 4)
+        #expect(a.mean == 2.5)
+        #expect(abs(a.standardDeviation - 1.25.squareRoot()) < 1e-12)
+        #expect(a.maximumMagnitude == 4)
     }
 }
