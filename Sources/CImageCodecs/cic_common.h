@@ -8,19 +8,35 @@
 /* Longer than libjpeg's JMSG_LENGTH_MAX (200) and any libpng message. */
 #define CIC_MESSAGE_MAX 256
 
+/* How many distinct kinds of warning an object keeps the text of; later
+   kinds are only counted (in `warnings`). */
+#define CIC_WARNING_KINDS 8
+
 /* What a library told us, kept in each heap-allocated reader/writer because
    the library callbacks fill it while the caller's frame is being unwound. */
 typedef struct cic_diag {
     char error[CIC_MESSAGE_MAX];    /* the message of the error that stopped the call */
-    char warning[CIC_MESSAGE_MAX];  /* the first warning */
-    uint32_t warnings;              /* how many warnings so far */
+    uint32_t warnings;              /* how many warnings so far, of all kinds */
     int saved_errno;                /* errno when the error was raised (I/O errors) */
+    /* Distinct kinds of warning in the order first seen: a kind is a libjpeg
+       message code, or (code -1, libpng) the exact text. kind_text[0] is the
+       first warning, "" if none. */
+    uint32_t kinds;
+    int kind_code[CIC_WARNING_KINDS];
+    uint32_t kind_count[CIC_WARNING_KINDS];
+    char kind_text[CIC_WARNING_KINDS][CIC_MESSAGE_MAX];   /* the first text of the kind */
 } cic_diag;
 
 /* Copies `src` into `dst` (size > 0), always NUL-terminated, newlines turned into spaces. */
 void cic_copy_message(char *_Nullable dst, size_t size, const char *_Nonnull src);
-/* Counts a warning and keeps the first one's text. */
+/* Counts a warning of kind `code` (a libjpeg message code, or -1 to tell
+   kinds apart by their text) and keeps the first text of each new kind. */
+void cic_diag_warn_code(cic_diag *_Nonnull diag, int code, const char *_Nonnull message);
+/* cic_diag_warn_code(diag, -1, message). */
 void cic_diag_warn(cic_diag *_Nonnull diag, const char *_Nonnull message);
+/* Kind `index` (0 ..< diag->kinds): its first text and how many times it came;
+   "" and 0 for an index out of range. */
+const char *_Nonnull cic_diag_kind(const cic_diag *_Nonnull diag, uint32_t index, uint32_t *_Nullable count);
 /* Returns `status` after writing "<what>: <strerror(err)>" (or just strerror) into errbuf. */
 cic_status cic_errno_status(cic_status status, int err, const char *_Nullable what,
                             char *_Nullable errbuf, size_t errbuf_size);

@@ -12,8 +12,32 @@ void cic_copy_message(char *dst, size_t size, const char *src) {
     dst[i] = '\0';
 }
 
-void cic_diag_warn(cic_diag *diag, const char *message) {
-    if (diag->warnings++ == 0) cic_copy_message(diag->warning, sizeof diag->warning, message);
+void cic_diag_warn_code(cic_diag *diag, int code, const char *message) {
+    diag->warnings++;
+    char text[CIC_MESSAGE_MAX];
+    cic_copy_message(text, sizeof text, message);
+    for (uint32_t i = 0; i < diag->kinds; i++) {
+        if (diag->kind_code[i] == code && (code != -1 || strcmp(diag->kind_text[i], text) == 0)) {
+            diag->kind_count[i]++;
+            return;
+        }
+    }
+    if (diag->kinds == CIC_WARNING_KINDS) return;   /* counted in `warnings` only */
+    uint32_t k = diag->kinds++;
+    diag->kind_code[k] = code;
+    diag->kind_count[k] = 1;
+    memcpy(diag->kind_text[k], text, sizeof text);
+}
+
+void cic_diag_warn(cic_diag *diag, const char *message) { cic_diag_warn_code(diag, -1, message); }
+
+const char *cic_diag_kind(const cic_diag *diag, uint32_t index, uint32_t *count) {
+    if (index >= diag->kinds) {
+        if (count != NULL) *count = 0;
+        return "";
+    }
+    if (count != NULL) *count = diag->kind_count[index];
+    return diag->kind_text[index];
 }
 
 cic_status cic_errno_status(cic_status status, int err, const char *what,

@@ -23,6 +23,9 @@ struct cic_jpeg_reader {
     cic_diag diag;
     cic_status own_error;                  /* set when our own callback raises the error */
     char eof_warning[JMSG_LENGTH_MAX];     /* libjpeg's "Premature end of JPEG file", once seen */
+    int allow_truncated;                   /* CIC_JPEG_ALLOW_TRUNCATED: the EOF warning is only a warning */
+    uint8_t *exif;                         /* a copy of the first EXIF APP1's TIFF data, or NULL */
+    size_t exif_length;
     size_t row_bytes;
     int invert;                            /* Adobe CMYK is stored inverted */
     int finished, failed;
@@ -51,7 +54,7 @@ static void on_emit_message(j_common_ptr cinfo, int level) {
     char text[JMSG_LENGTH_MAX];
     (*cinfo->err->format_message)(cinfo, text);
     cinfo->err->num_warnings++;
-    cic_diag_warn(&r->diag, text);
+    cic_diag_warn_code(&r->diag, cinfo->err->msg_code, text);
     if (cinfo->err->msg_code == JWRN_JPEG_EOF && r->eof_warning[0] == '\0')
         cic_copy_message(r->eof_warning, sizeof r->eof_warning, text);
 }
@@ -66,7 +69,13 @@ static void on_progress(j_common_ptr cinfo) {
     }
 }
 
-/* Truncation is an error here, though libjpeg only warns and pads with grey. */
+/* Whether libjpeg has run out of data and padded with grey, and that is an
+   error for this reader (the default; CIC_JPEG_ALLOW_TRUNCATED makes it a warning). */
+static int truncation_is_error(const cic_jpeg_reader *r) {
+    return r->eof_warning[0] != '\0' && !r->allow_truncated;
+}
+
+/* Truncation is an error by default, though libjpeg only warns and pads with grey. */
 static cic_status truncated(cic_jpeg_reader *r, char *errbuf, size_t errbuf_size) {
     r->failed = 1;
     cic_copy_message(errbuf, errbuf_size, r->eof_warning);
@@ -97,8 +106,32 @@ static cic_status failure(cic_jpeg_reader *r, char *errbuf, size_t errbuf_size) 
     }
 }
 
+/* Finds the first APP1 marker that holds EXIF ("Exif\0" and a pad byte, then
+   a TIFF header) among the markers libjpeg saved, wherever it sits among the
+   other APPn markers (some writers put it before JFIF's APP0). The bytes are
+   copied: libjpeg frees saved markers with the image pool when decoding ends.
+   The TIFF structure is parsed by the caller. Out of memory: no EXIF. */
+static void find_exif(cic_jpeg_reader *r) {
+    for (jpeg_saved_marker_ptr m = r->cinfo.marker_list; m != NULL; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && m->data_length > 6 && memcmp(m->data, "Exif\0", 5) == 0) {
+            size_t length = m->data_length - 6;
+            r->exif = malloc(length);
+            if (r->exif == NULL) return;
+            memcpy(r->exif, m->data + 6, length);
+            r->exif_length = length;
+            return;
+        }
+    }
+}
+
 cic_status cic_jpeg_open(const char *path, uint64_t max_samples, cic_jpeg_reader **reader,
                          cic_image_info *info, char *errbuf, size_t errbuf_size) {
+    return cic_jpeg_open_with_flags(path, max_samples, 0, reader, info, errbuf, errbuf_size);
+}
+
+cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_samples, uint32_t flags,
+                                    cic_jpeg_reader **reader, cic_image_info *info,
+                                    char *errbuf, size_t errbuf_size) {
     *reader = NULL;
     memset(info, 0, sizeof *info);
     cic_jpeg_reader *r = calloc(1, sizeof *r);
@@ -110,6 +143,7 @@ cic_status cic_jpeg_open(const char *path, uint64_t max_samples, cic_jpeg_reader
     r->err.output_message = on_output_message;
     r->err.emit_message = on_emit_message;
     r->cinfo.client_data = r;
+    r->allow_truncated = (flags & CIC_JPEG_ALLOW_TRUNCATED) != 0;
     if (setjmp(r->jump)) {
         cic_status status = failure(r, errbuf, errbuf_size);
         cic_jpeg_close(r);
@@ -119,7 +153,11 @@ cic_status cic_jpeg_open(const char *path, uint64_t max_samples, cic_jpeg_reader
     r->progress.progress_monitor = on_progress;
     r->cinfo.progress = &r->progress;
     jpeg_stdio_src(&r->cinfo, r->fp);
-    jpeg_read_header(&r->cinfo, TRUE);     /* APPn markers are skipped, not kept */
+    /* Keep APP1 segments (EXIF, XMP; at most 64 KB each, the segment limit) for
+       the orientation; other APPn markers are skipped. */
+    jpeg_save_markers(&r->cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&r->cinfo, TRUE);
+    find_exif(r);
 
     switch (r->cinfo.jpeg_color_space) {
     case JCS_GRAYSCALE:
@@ -158,7 +196,7 @@ cic_status cic_jpeg_open(const char *path, uint64_t max_samples, cic_jpeg_reader
     }
     /* Allocates the decoder; a progressive file is read in full here. */
     jpeg_start_decompress(&r->cinfo);
-    if (r->eof_warning[0] != '\0') {
+    if (truncation_is_error(r)) {
         cic_status status = truncated(r, errbuf, errbuf_size);
         cic_jpeg_close(r);
         return status;
@@ -192,7 +230,7 @@ cic_status cic_jpeg_read_rows(cic_jpeg_reader *r, void *buffer, size_t row_strid
         if (r->invert)
             for (JDIMENSION i = 0; i < got; i++)
                 for (size_t k = 0; k < r->row_bytes; k++) batch[i][k] = (JSAMPLE)(255 - batch[i][k]);
-        if (r->eof_warning[0] != '\0') return truncated(r, errbuf, errbuf_size);
+        if (truncation_is_error(r)) return truncated(r, errbuf, errbuf_size);
         if (got == 0) {   /* only a suspending data source returns 0; the stdio one never does */
             r->failed = 1;
             return cic_misuse("libjpeg returned no scanlines", errbuf, errbuf_size);
@@ -201,7 +239,7 @@ cic_status cic_jpeg_read_rows(cic_jpeg_reader *r, void *buffer, size_t row_strid
     if (r->cinfo.output_scanline == r->cinfo.output_height && !r->finished) {
         jpeg_finish_decompress(&r->cinfo);   /* reads up to EOI */
         r->finished = 1;
-        if (r->eof_warning[0] != '\0') return truncated(r, errbuf, errbuf_size);
+        if (truncation_is_error(r)) return truncated(r, errbuf, errbuf_size);
     }
     return CIC_OK;
 }
@@ -213,11 +251,22 @@ cic_status cic_jpeg_read_image(cic_jpeg_reader *r, void *buffer, size_t row_stri
 }
 
 uint32_t cic_jpeg_warning_count(const cic_jpeg_reader *r) { return r->diag.warnings; }
-const char *cic_jpeg_first_warning(const cic_jpeg_reader *r) { return r->diag.warning; }
+const char *cic_jpeg_first_warning(const cic_jpeg_reader *r) { return r->diag.kind_text[0]; }
+uint32_t cic_jpeg_warning_kinds(const cic_jpeg_reader *r) { return r->diag.kinds; }
+const char *cic_jpeg_warning_kind(const cic_jpeg_reader *r, uint32_t index, uint32_t *count) {
+    return cic_diag_kind(&r->diag, index, count);
+}
+int cic_jpeg_truncated(const cic_jpeg_reader *r) { return r->eof_warning[0] != '\0'; }
+
+const uint8_t *cic_jpeg_exif(const cic_jpeg_reader *r, size_t *length) {
+    *length = r->exif_length;
+    return r->exif;
+}
 
 void cic_jpeg_close(cic_jpeg_reader *r) {
     if (r == NULL) return;
     jpeg_destroy_decompress(&r->cinfo);    /* safe on a never-created or failed decompressor */
     if (r->fp != NULL) fclose(r->fp);
+    free(r->exif);
     free(r);
 }

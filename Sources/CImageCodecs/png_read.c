@@ -69,6 +69,13 @@ cic_status cic_png_open(const char *path, uint64_t max_samples, cic_png_reader *
        the huge_*_chunk crashers claim lengths of gigabytes. */
     png_set_chunk_malloc_max(r->png, 8000000);
     png_set_chunk_cache_max(r->png, 1000);
+    /* Fuzz fix: libpng 1.6.39 only warns when an ancillary chunk's length is over
+       the limit above, then still allocates and memsets a buffer of that length for
+       the text, sPLT, pCAL and sCAL chunks: a 57-byte file (libpng-crashers/
+       huge_tEXt_chunk.png) made it commit 1-2 GB. The decoder never uses these
+       chunks, so libpng skips them instead (reading through them, CRC checked). */
+    static const png_byte unused_chunks[] = "tEXt\0zTXt\0iTXt\0sPLT\0pCAL\0sCAL";
+    png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, unused_chunks, 6);
     /* CRC errors: libpng's default (critical chunk: error, ancillary: warning). */
     png_read_info(r->png, r->info);
 
@@ -155,7 +162,25 @@ cic_status cic_png_read_image(cic_png_reader *r, void *buffer, size_t row_stride
 }
 
 uint32_t cic_png_warning_count(const cic_png_reader *r) { return r->diag.warnings; }
-const char *cic_png_first_warning(const cic_png_reader *r) { return r->diag.warning; }
+const char *cic_png_first_warning(const cic_png_reader *r) { return r->diag.kind_text[0]; }
+uint32_t cic_png_warning_kinds(const cic_png_reader *r) { return r->diag.kinds; }
+const char *cic_png_warning_kind(const cic_png_reader *r, uint32_t index, uint32_t *count) {
+    return cic_diag_kind(&r->diag, index, count);
+}
+
+const uint8_t *cic_png_exif(const cic_png_reader *r, size_t *length) {
+    *length = 0;
+#ifdef PNG_eXIf_SUPPORTED
+    png_bytep exif = NULL;
+    png_uint_32 size = 0;
+    /* Only an eXIf chunk before the image data is known here; libpng keeps it in info. */
+    if (png_get_eXIf_1(r->png, r->info, &size, &exif) != 0 && exif != NULL) {
+        *length = size;
+        return exif;
+    }
+#endif
+    return NULL;
+}
 
 void cic_png_close(cic_png_reader *r) {
     if (r == NULL) return;

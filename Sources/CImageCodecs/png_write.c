@@ -1,5 +1,5 @@
-/* Grayscale PNG writer (8- or 16-bit) on libpng, row by row from the caller's
-   buffer. On error the file is left as it is: the Swift layer writes to a
+/* PNG writer (gray, gray+alpha, RGB, RGBA; 8- or 16-bit) on libpng, row by
+   row from the caller's buffer. On error the file is left as it is: the Swift layer writes to a
    temporary name and renames, and removes it. See CImageCodecs.h. */
 #include <errno.h>
 #include <setjmp.h>
@@ -45,8 +45,24 @@ static cic_status failure(cic_png_writer *w, char *errbuf, size_t errbuf_size) {
 cic_status cic_png_writer_open(const char *path, uint32_t width, uint32_t height, uint32_t bit_depth,
                                const cic_png_write_options *options, cic_png_writer **writer,
                                char *errbuf, size_t errbuf_size) {
+    return cic_png_writer_open_color(path, width, height, bit_depth, CIC_PNG_COLOR_GRAY, options,
+                                     writer, errbuf, errbuf_size);
+}
+
+cic_status cic_png_writer_open_color(const char *path, uint32_t width, uint32_t height, uint32_t bit_depth,
+                                     cic_png_color color, const cic_png_write_options *options,
+                                     cic_png_writer **writer, char *errbuf, size_t errbuf_size) {
     *writer = NULL;
     cic_png_write_options o = options != NULL ? *options : cic_png_write_options_fast();
+    int color_type;
+    switch (color) {
+    case CIC_PNG_COLOR_GRAY: color_type = PNG_COLOR_TYPE_GRAY; break;
+    case CIC_PNG_COLOR_GRAY_ALPHA: color_type = PNG_COLOR_TYPE_GRAY_ALPHA; break;
+    case CIC_PNG_COLOR_RGB: color_type = PNG_COLOR_TYPE_RGB; break;
+    case CIC_PNG_COLOR_RGBA: color_type = PNG_COLOR_TYPE_RGB_ALPHA; break;
+    default: return cic_misuse("PNG colour must be gray, gray+alpha, RGB or RGBA", errbuf, errbuf_size);
+    }
+    const uint32_t samples_per_pixel = (uint32_t)color;   /* the enum's values are the sample counts */
     if (width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX)
         return cic_misuse("PNG width and height must be 1...2^31-1", errbuf, errbuf_size);
     if (bit_depth != 8 && bit_depth != 16)
@@ -75,7 +91,7 @@ cic_status cic_png_writer_open(const char *path, uint32_t width, uint32_t height
         return status;
     }
     png_init_io(w->png, w->fp);
-    png_set_IHDR(w->png, w->info, width, height, (int)bit_depth, PNG_COLOR_TYPE_GRAY,
+    png_set_IHDR(w->png, w->info, width, height, (int)bit_depth, color_type,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_compression_level(w->png, o.zlib_level);
     if (o.zlib_strategy >= 0) png_set_compression_strategy(w->png, o.zlib_strategy);
@@ -85,7 +101,7 @@ cic_status cic_png_writer_open(const char *path, uint32_t width, uint32_t height
     if (bit_depth == 16) png_set_swap(w->png);   /* host order in, big-endian in the file */
 #endif
     w->height = height;
-    w->row_bytes = (size_t)width * (bit_depth / 8);
+    w->row_bytes = (size_t)width * samples_per_pixel * (bit_depth / 8);
     *writer = w;
     return CIC_OK;
 }

@@ -20,15 +20,26 @@ public struct DecodedImage: Equatable, Sendable {
     public let bitDepth: Int
     public let format: ImageFormat
     /// Warnings the codec gave on a decode that succeeded, e.g. libpng's
-    /// "iCCP: known incorrect sRGB profile": the first one's text, then, if
-    /// there were more, a line saying how many more.
+    /// "iCCP: known incorrect sRGB profile": one line per kind of warning, as
+    /// `ImageRowReader.warnings` documents.
     public let warnings: [String]
+    /// The EXIF Orientation, 1...8 (1 when the file has none; see
+    /// `ImageRowReader.orientation`). `tensor` is in stored order: apply it
+    /// with FilterBankKit's `ImageOrientation.apply(_:to:)`.
+    public let orientation: Int
+    /// Whether the file ended early and libjpeg padded the missing rows with
+    /// grey (only with `allowTruncated`; the warnings then include
+    /// "Premature end of JPEG file").
+    public let truncated: Bool
 
-    public init(tensor: Tensor, bitDepth: Int, format: ImageFormat, warnings: [String]) {
+    public init(tensor: Tensor, bitDepth: Int, format: ImageFormat, warnings: [String],
+                orientation: Int = 1, truncated: Bool = false) {
         self.tensor = tensor
         self.bitDepth = bitDepth
         self.format = format
         self.warnings = warnings
+        self.orientation = orientation
+        self.truncated = truncated
     }
 }
 
@@ -36,11 +47,13 @@ public struct DecodedImage: Equatable, Sendable {
 /// `CImageCodecs`).
 ///
 /// Samples are raw: no gamma correction, no colour-profile conversion, alpha
-/// not premultiplied, EXIF orientation not applied (rows in stored order).
+/// not premultiplied, EXIF orientation read but not applied (rows in stored
+/// order; `DecodedImage.orientation` says how to display them).
 /// PNG: palette -> RGB, `tRNS` -> an alpha channel, Adam7 de-interlaced, 16-bit
 /// kept. JPEG: libjpeg's default (islow) DCT and fancy upsampling, as `djpeg`.
-/// A truncated file is an error for both formats (libjpeg would otherwise pad
-/// it with grey), as is a 12-bit JPEG.
+/// A truncated file is an error for both formats by default (libjpeg would
+/// otherwise pad it with grey; `allowTruncated` accepts that for JPEG), as is
+/// a 12-bit JPEG.
 ///
 /// Thread-safe: each call has its own codec state.
 public enum ImageDecoder {
@@ -50,12 +63,17 @@ public enum ImageDecoder {
     /// Decodes the PNG or JPEG file at `path`, told apart by its first bytes
     /// (not its name).
     ///
-    /// - Parameter maxPixels: the most samples (`width * height * channels`)
-    ///   to accept; the header is checked against it before any pixel memory
-    ///   is allocated, and a larger image throws a `.tooLarge` error.
+    /// - Parameters:
+    ///   - maxPixels: the most samples (`width * height * channels`) to
+    ///     accept; the header is checked against it before any pixel memory
+    ///     is allocated, and a larger image throws a `.tooLarge` error.
+    ///   - allowTruncated: accept a JPEG that ends early, as
+    ///     `ImageRowReader.init(path:maxPixels:allowTruncated:)` explains.
+    ///     A truncated PNG is an error either way.
     /// - Throws: `ImageError` naming `path`, with the codec's own message.
-    public static func decode(path: String, maxPixels: Int = defaultMaxSamples) throws(ImageError) -> DecodedImage {
-        let reader = try ImageRowReader(path: path, maxPixels: maxPixels)
+    public static func decode(path: String, maxPixels: Int = defaultMaxSamples,
+                              allowTruncated: Bool = false) throws(ImageError) -> DecodedImage {
+        let reader = try ImageRowReader(path: path, maxPixels: maxPixels, allowTruncated: allowTruncated)
         let shape = TensorShape(batch: 1, height: reader.height, width: reader.width, channels: reader.channels)
         var failure: ImageError?
         let values = [Float](unsafeUninitializedCapacity: shape.count) { out, initialized in
@@ -75,7 +93,8 @@ public enum ImageDecoder {
         }
         if let failure { throw failure }
         return DecodedImage(tensor: Tensor(shape: shape, values: values), bitDepth: reader.bitDepth,
-                            format: reader.format, warnings: reader.warnings)
+                            format: reader.format, warnings: reader.warnings,
+                            orientation: reader.orientation, truncated: reader.truncated)
     }
 }
 
@@ -97,6 +116,21 @@ public final class ImageRowReader {
     public let channels: Int
     /// 8, or 16 for 16-bit PNG.
     public let bitDepth: Int
+    /// The EXIF Orientation tag, 1...8, read on open: how the stored rows
+    /// must be turned to be displayed upright (FilterBankKit's
+    /// `ImageOrientation`). The reader still delivers rows in stored order.
+    /// JPEG: the first APP1 segment holding EXIF, wherever it sits among the
+    /// APPn segments; PNG: an `eXIf` chunk before the image data. 1 when
+    /// there is no EXIF, no Orientation tag, or the EXIF data is damaged
+    /// (never an error).
+    public let orientation: Int
+    /// Whether the file turned out to end early and libjpeg padded the
+    /// missing rows with grey (only possible with `allowTruncated`; known once
+    /// the missing rows, or with a progressive JPEG the whole file, are read).
+    public var truncated: Bool {
+        guard codec.format == .jpeg, let handle else { return false }
+        return cic_jpeg_truncated(handle) != 0
+    }
     /// Rows delivered so far.
     public private(set) var rowsRead = 0
 
@@ -111,7 +145,15 @@ public final class ImageRowReader {
 
     /// Opens `path` and reads its header; no pixel memory is allocated for an
     /// image over `maxPixels` samples.
-    public init(path: String, maxPixels: Int = ImageDecoder.defaultMaxSamples) throws(ImageError) {
+    ///
+    /// - Parameter allowTruncated: JPEG only. `false` (the default): a file
+    ///   that ends before its last row is an error of kind `.truncated`.
+    ///   `true`: libjpeg's grey padding of the missing rows is accepted, and
+    ///   its "Premature end of JPEG file" is a warning (see `warnings` and
+    ///   `truncated`); a file cut before any image data is still an error.
+    ///   A truncated PNG is always an error: libpng cannot complete its rows.
+    public init(path: String, maxPixels: Int = ImageDecoder.defaultMaxSamples,
+                allowTruncated: Bool = false) throws(ImageError) {
         self.path = path
         var format = CIC_FORMAT_UNKNOWN
         let sniffed = cic_sniff_format(path, &format, &message, codecMessageCapacity)
@@ -125,10 +167,17 @@ public final class ImageRowReader {
         }
         self.format = codec.format
         var info = cic_image_info()
-        let opened = codec.open(path, UInt64(max(0, maxPixels)), &handle, &info, &message, codecMessageCapacity)
-        guard opened == CIC_OK, handle != nil else {
+        let opened = codec.open(path, UInt64(max(0, maxPixels)), allowTruncated ? CIC_JPEG_ALLOW_TRUNCATED.rawValue : 0,
+                                &handle, &info, &message, codecMessageCapacity)
+        guard opened == CIC_OK, let handle else {
             codec.close(handle)
             throw ImageError(path: path, status: opened, operation: codec.operation, detail: message)
+        }
+        var exifLength = 0
+        if let exif = codec.exif(handle, &exifLength) {
+            orientation = Exif.orientation(tiff: UnsafeRawBufferPointer(start: exif, count: exifLength))
+        } else {
+            orientation = 1
         }
         width = Int(info.width)
         height = Int(info.height)
@@ -145,14 +194,24 @@ public final class ImageRowReader {
         raw.deallocate()
     }
 
-    /// The codec's warnings on this file so far: the first one's text, then,
-    /// if there were more, a line saying how many more.
+    /// The codec's warnings on this file so far, one line per kind in the
+    /// order first seen: the first message of the kind, followed by
+    /// `" (and N more like it)"` when it came again. A kind is libjpeg's
+    /// message code (so "3 extraneous bytes" and "5 extraneous bytes" are one
+    /// kind) or libpng's exact text. Past 8 kinds, a last line counts the
+    /// rest: `"N more warnings"`.
     public var warnings: [String] {
         guard let handle else { return [] }
-        let count = Int(codec.warningCount(handle))
-        guard count > 0 else { return [] }
-        var list = [String(cString: codec.firstWarning(handle))]
-        if count > 1 { list.append("\(count - 1) more warning\(count > 2 ? "s" : "")") }
+        let total = Int(codec.warningCount(handle))
+        var list: [String] = []
+        var listed = 0
+        for index in 0..<codec.warningKinds(handle) {
+            var count: UInt32 = 0
+            let text = String(cString: codec.warningKind(handle, index, &count))
+            listed += Int(count)
+            list.append(count > 1 ? "\(text) (and \(count - 1) more like it)" : text)
+        }
+        if total > listed { list.append("\(total - listed) more warning\(total - listed > 1 ? "s" : "")") }
         return list
     }
 
@@ -198,22 +257,32 @@ public final class ImageRowReader {
     private struct Codec {
         let format: ImageFormat
         let operation: String
-        let open: (UnsafePointer<CChar>, UInt64, UnsafeMutablePointer<OpaquePointer?>,
+        /// path, max samples, CIC_JPEG_* flags (ignored for PNG), reader, info, message, capacity.
+        let open: (UnsafePointer<CChar>, UInt64, UInt32, UnsafeMutablePointer<OpaquePointer?>,
                    UnsafeMutablePointer<cic_image_info>, UnsafeMutablePointer<CChar>, Int) -> cic_status
         let readRows: (OpaquePointer, UnsafeMutableRawPointer, Int, UInt32, UnsafeMutablePointer<CChar>, Int) -> cic_status
         let readImage: (OpaquePointer, UnsafeMutableRawPointer, Int, UnsafeMutablePointer<CChar>, Int) -> cic_status
         let warningCount: (OpaquePointer) -> UInt32
-        let firstWarning: (OpaquePointer) -> UnsafePointer<CChar>
+        let warningKinds: (OpaquePointer) -> UInt32
+        let warningKind: (OpaquePointer, UInt32, UnsafeMutablePointer<UInt32>?) -> UnsafePointer<CChar>
+        let exif: (OpaquePointer, UnsafeMutablePointer<Int>) -> UnsafePointer<UInt8>?
         let close: (OpaquePointer?) -> Void
 
-        static var png: Codec { Codec(format: .png, operation: "PNG decode", open: cic_png_open,
-                               readRows: cic_png_read_rows, readImage: cic_png_read_image,
-                               warningCount: cic_png_warning_count,
-                               firstWarning: cic_png_first_warning, close: cic_png_close) }
-        static var jpeg: Codec { Codec(format: .jpeg, operation: "JPEG decode", open: cic_jpeg_open,
-                                readRows: cic_jpeg_read_rows, readImage: cic_jpeg_read_image,
-                                warningCount: cic_jpeg_warning_count,
-                                firstWarning: cic_jpeg_first_warning, close: cic_jpeg_close) }
+        static var png: Codec {
+            Codec(format: .png, operation: "PNG decode",
+                  open: { path, maxSamples, _, reader, info, message, capacity in
+                      cic_png_open(path, maxSamples, reader, info, message, capacity)
+                  },
+                  readRows: cic_png_read_rows, readImage: cic_png_read_image,
+                  warningCount: cic_png_warning_count, warningKinds: cic_png_warning_kinds,
+                  warningKind: cic_png_warning_kind, exif: cic_png_exif, close: cic_png_close)
+        }
+        static var jpeg: Codec {
+            Codec(format: .jpeg, operation: "JPEG decode", open: cic_jpeg_open_with_flags,
+                  readRows: cic_jpeg_read_rows, readImage: cic_jpeg_read_image,
+                  warningCount: cic_jpeg_warning_count, warningKinds: cic_jpeg_warning_kinds,
+                  warningKind: cic_jpeg_warning_kind, exif: cic_jpeg_exif, close: cic_jpeg_close)
+        }
     }
 
     // Tight loops over raw pointers so that release builds vectorise them.

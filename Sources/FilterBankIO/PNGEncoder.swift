@@ -55,7 +55,52 @@ public struct PNGCompression: Equatable, Hashable, Sendable {
     }
 }
 
-/// Writes grayscale PNG files through libpng (the C target `CImageCodecs`).
+/// The PNG colour types `PNGEncoder` and `PNGRowWriter` write: samples per
+/// pixel and their order within the pixel. (Palette PNGs are not written.)
+public enum PNGColorType: Equatable, Hashable, Sendable, CaseIterable {
+    /// One sample per pixel.
+    case gray
+    /// Two: gray, then alpha (not premultiplied).
+    case grayAlpha
+    /// Three: red, green, blue.
+    case rgb
+    /// Four: red, green, blue, then alpha (not premultiplied).
+    case rgba
+
+    /// Samples per pixel: 1, 2, 3 or 4.
+    public var channels: Int {
+        switch self {
+        case .gray: 1
+        case .grayAlpha: 2
+        case .rgb: 3
+        case .rgba: 4
+        }
+    }
+
+    /// The colour type with `channels` samples per pixel (1...4), as
+    /// `ImageDecoder` numbers a PNG's channels.
+    public init?(channels: Int) {
+        switch channels {
+        case 1: self = .gray
+        case 2: self = .grayAlpha
+        case 3: self = .rgb
+        case 4: self = .rgba
+        default: return nil
+        }
+    }
+
+    var cValue: cic_png_color {
+        switch self {
+        case .gray: CIC_PNG_COLOR_GRAY
+        case .grayAlpha: CIC_PNG_COLOR_GRAY_ALPHA
+        case .rgb: CIC_PNG_COLOR_RGB
+        case .rgba: CIC_PNG_COLOR_RGBA
+        }
+    }
+}
+
+/// Writes PNG files through libpng (the C target `CImageCodecs`): grayscale,
+/// and gray+alpha, RGB and RGBA (for colour montages), 8- or 16-bit.
 ///
 /// Writes straight to the given path (creating or truncating it); on failure a
 /// partial file may be left there. Write to a temporary name and rename
@@ -78,6 +123,36 @@ public enum PNGEncoder {
                   width: width, height: height, to: path, compression: compression)
     }
 
+    /// Writes an 8-bit PNG of `width * height` pixels of `colorType.channels`
+    /// interleaved samples each (e.g. R G B R G B ... for `.rgb`), row-major.
+    /// - Throws: `ImageError` naming `path`.
+    public static func write(_ samples: UnsafeBufferPointer<UInt8>, width: Int, height: Int, colorType: PNGColorType,
+                             to path: String, compression: PNGCompression = .fast) throws(ImageError) {
+        try writeColor(UnsafeRawPointer(samples.baseAddress), count: samples.count, bitDepth: 8, colorType: colorType,
+                       width: width, height: height, to: path, compression: compression)
+    }
+
+    /// Writes a 16-bit PNG of `width * height` pixels of `colorType.channels`
+    /// interleaved samples each, row-major, in host byte order (stored big-endian).
+    /// - Throws: `ImageError` naming `path`.
+    public static func write(_ samples: UnsafeBufferPointer<UInt16>, width: Int, height: Int, colorType: PNGColorType,
+                             to path: String, compression: PNGCompression = .fast) throws(ImageError) {
+        try writeColor(UnsafeRawPointer(samples.baseAddress), count: samples.count, bitDepth: 16, colorType: colorType,
+                       width: width, height: height, to: path, compression: compression)
+    }
+
+    private static func writeColor(_ samples: UnsafeRawPointer?, count: Int, bitDepth: Int, colorType: PNGColorType,
+                                   width: Int, height: Int, to path: String,
+                                   compression: PNGCompression) throws(ImageError) {
+        let writer = try PNGRowWriter(path: path, width: width, height: height, bitDepth: bitDepth,
+                                      colorType: colorType, compression: compression)
+        precondition(count >= width * height * colorType.channels,
+                     "\(count) samples for a \(width)x\(height) image of \(colorType.channels) channels")
+        guard let samples else { preconditionFailure("no sample buffer") }
+        try writer.write(samples, rowStrideBytes: width * colorType.channels * bitDepth / 8, rows: height)
+        try writer.finish()
+    }
+
     private static func write(_ samples: UnsafeRawPointer?, count: Int, bitDepth: Int, width: Int, height: Int,
                               to path: String, compression: PNGCompression) throws(ImageError) {
         guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
@@ -96,8 +171,8 @@ public enum PNGEncoder {
     }
 }
 
-/// A grayscale PNG written a band of rows at a time, so that no whole plane
-/// has to exist in memory.
+/// A PNG written a band of rows at a time, so that no whole plane has to
+/// exist in memory: grayscale by default, or gray+alpha, RGB or RGBA.
 ///
 /// Writes straight to `path`; `finish()` completes the file, and a writer
 /// that is dropped unfinished closes it as it is (the caller, writing to a
@@ -107,10 +182,18 @@ public final class PNGRowWriter {
     public let width: Int
     public let height: Int
     public let bitDepth: Int
+    public let colorType: PNGColorType
     public private(set) var rowsWritten = 0
     private var handle: OpaquePointer?
 
-    public init(path: String, width: Int, height: Int, bitDepth: Int,
+    /// Creates `path` and writes the PNG header.
+    /// - Parameters:
+    ///   - bitDepth: 8 or 16.
+    ///   - colorType: samples per pixel and their order; rows then hold
+    ///     `width * colorType.channels` interleaved samples.
+    /// - Throws: `ImageError` naming `path` (`.unsupported` for a size PNG
+    ///   cannot hold, `.cannotOpen` when the file cannot be created).
+    public init(path: String, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType = .gray,
                 compression: PNGCompression = .fast) throws(ImageError) {
         precondition(bitDepth == 8 || bitDepth == 16)
         guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
@@ -121,10 +204,11 @@ public final class PNGRowWriter {
         self.width = width
         self.height = height
         self.bitDepth = bitDepth
+        self.colorType = colorType
         var message = [CChar](repeating: 0, count: codecMessageCapacity)
         var options = compression.options
-        let status = cic_png_writer_open(path, UInt32(width), UInt32(height), UInt32(bitDepth), &options,
-                                         &handle, &message, codecMessageCapacity)
+        let status = cic_png_writer_open_color(path, UInt32(width), UInt32(height), UInt32(bitDepth),
+                                               colorType.cValue, &options, &handle, &message, codecMessageCapacity)
         guard status == CIC_OK, handle != nil else {
             throw ImageError(path: path, status: status, operation: "PNG encode", detail: message, writing: true)
         }
@@ -132,7 +216,8 @@ public final class PNGRowWriter {
 
     deinit { cic_png_writer_abort(handle) }
 
-    /// Writes the next `rows` rows of 8-bit samples, row `i` at `samples + i * rowStride`.
+    /// Writes the next `rows` rows of 8-bit samples, row `i` at `samples + i * rowStride`
+    /// (`rowStride` in samples, at least `width * colorType.channels`).
     public func writeRows(_ samples: UnsafePointer<UInt8>, rowStride: Int, rows: Int) throws(ImageError) {
         precondition(bitDepth == 8)
         try write(UnsafeRawPointer(samples), rowStrideBytes: rowStride, rows: rows)
@@ -144,7 +229,7 @@ public final class PNGRowWriter {
         try write(UnsafeRawPointer(samples), rowStrideBytes: rowStride * 2, rows: rows)
     }
 
-    private func write(_ samples: UnsafeRawPointer, rowStrideBytes: Int, rows: Int) throws(ImageError) {
+    fileprivate func write(_ samples: UnsafeRawPointer, rowStrideBytes: Int, rows: Int) throws(ImageError) {
         precondition(rowsWritten + rows <= height, "more rows than the image has")
         guard let handle else { throw ImageError(path: path, kind: .internalError, message: "PNG encode failed: writer already closed") }
         var message = [CChar](repeating: 0, count: codecMessageCapacity)

@@ -365,7 +365,9 @@ struct QuirkDecodeTests {
 
     static let orientationFiles = (0...8).map { "exif-orientation/exif_orientation_\($0).jpg" }
 
-    /// Orientation is not applied (a later feature): all nine hold the same stored pixels.
+    /// The decoder keeps stored order (it only reports the orientation; applying it is
+    /// `ImageOrientation`'s job, tested in OrientationTests.swift): all nine hold the same
+    /// stored pixels.
     @Test(arguments: orientationFiles)
     func exifOrientationDecodesInStoredOrder(_ name: String) throws {
         let image = try ImageDecoder.decode(path: Self.path(name))
@@ -545,5 +547,140 @@ struct RowBandTests {
         var buffer = [UInt8](repeating: 0, count: Int(info.height) * info.row_bytes)
         #expect(buffer.withUnsafeMutableBytes { cic_png_read_rows(reader, $0.baseAddress!, info.row_bytes, 1, &message, 512) } == CIC_MISUSE)
         #expect(buffer.withUnsafeMutableBytes { cic_png_read_image(reader, $0.baseAddress!, info.row_bytes, &message, 512) } == CIC_OK)
+    }
+}
+
+// MARK: - Truncation policy and warning kinds
+
+@Suite("ImageDecoder: allowTruncated")
+struct TruncationPolicyTests {
+    static let rocket = "SampleImages/jpeg-baseline-444-rocket.jpg"   // baseline 640 x 427 RGB
+    static let progressive = "Tests/Fixtures/conformance/jpeg/testimgp.jpg"
+
+    @Test func truncatedBaselineJPEGIsPaddedWithGrey() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let path = try CodecFixtures.truncatedCopy(of: CodecFixtures.path(Self.rocket), fraction: 0.5, in: directory)
+        let image = try ImageDecoder.decode(path: path, allowTruncated: true)
+        let whole = try ImageDecoder.decode(path: CodecFixtures.path(Self.rocket))
+        #expect(image.tensor.shape == whole.tensor.shape)
+        #expect(image.truncated)
+        #expect(!whole.truncated)
+        #expect(image.warnings.contains { $0.hasPrefix("Premature end of JPEG file") }, "\(image.warnings)")
+        // The rows before the cut decode as in the whole file; the last row is libjpeg's grey.
+        #expect(image.storedSamples(row: 0, pixels: 640) == whole.storedSamples(row: 0, pixels: 640))
+        #expect(image.storedSamples(row: 426, pixels: 640).allSatisfy { abs($0 - 128) <= 1 })
+    }
+
+    @Test func truncatedProgressiveJPEGDecodes() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let path = try CodecFixtures.truncatedCopy(of: CodecFixtures.path(Self.progressive), fraction: 0.6, in: directory)
+        let image = try ImageDecoder.decode(path: path, allowTruncated: true)
+        #expect(image.tensor.shape == TensorShape(batch: 1, height: 149, width: 227, channels: 3))
+        #expect(image.truncated)
+        #expect(image.warnings.contains { $0.hasPrefix("Premature end of JPEG file") }, "\(image.warnings)")
+    }
+
+    /// The row reader notices the cut when it reaches it.
+    @Test func rowReaderReportsTruncationWhenReached() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let path = try CodecFixtures.truncatedCopy(of: CodecFixtures.path(Self.rocket), fraction: 0.5, in: directory)
+        let reader = try ImageRowReader(path: path, allowTruncated: true)
+        var band = [Float](repeating: -1, count: 8 * reader.width * reader.channels)
+        try band.withUnsafeMutableBufferPointer { try reader.readRows(8, into: $0.baseAddress!) }
+        #expect(!reader.truncated)
+        #expect(reader.warnings.isEmpty)
+        while reader.rowsRead < reader.height {
+            let rows = min(8, reader.height - reader.rowsRead)
+            try band.withUnsafeMutableBufferPointer { try reader.readRows(rows, into: $0.baseAddress!) }
+        }
+        #expect(reader.truncated)
+        // libjpeg's two warnings about the cut: the data source's, then the entropy decoder's.
+        #expect(reader.warnings == ["Premature end of JPEG file", "Corrupt JPEG data: premature end of data segment"])
+    }
+
+    /// Without the option nothing changes: the same file is an error.
+    @Test func defaultStillFails() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let path = try CodecFixtures.truncatedCopy(of: CodecFixtures.path(Self.rocket), fraction: 0.5, in: directory)
+        let error = #expect(throws: ImageError.self) { try ImageDecoder.decode(path: path) }
+        #expect(error?.kind == .truncated)
+        let readerError = #expect(throws: ImageError.self) { try ImageDecoder.decode(path: path, allowTruncated: false) }
+        #expect(readerError?.kind == .truncated)
+    }
+
+    /// A JPEG cut inside its header has no image to pad.
+    @Test func cutBeforeTheImageDataStillFails() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let source = CodecFixtures.path(Self.rocket)
+        let size = try Data(contentsOf: URL(fileURLWithPath: source)).count
+        let path = try CodecFixtures.truncatedCopy(of: source, fraction: 100 / Double(size), in: directory)
+        let error = #expect(throws: ImageError.self) { try ImageDecoder.decode(path: path, allowTruncated: true) }
+        #expect(error?.kind == .truncated)
+        #expect(error?.message.contains("Premature end of JPEG file") == true, "\(String(describing: error))")
+    }
+
+    /// libpng cannot complete a cut PNG: the option does not apply.
+    @Test(arguments: ["SampleImages/png-gray8-camera.png", "Tests/Fixtures/images/png-rgb8-adam7-coffee.png"])
+    func truncatedPNGStillFails(_ source: String) throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let path = try CodecFixtures.truncatedCopy(of: CodecFixtures.path(source), fraction: 0.5, in: directory)
+        let error = #expect(throws: ImageError.self) { try ImageDecoder.decode(path: path, allowTruncated: true) }
+        #expect(error?.kind == .truncated)
+    }
+
+    @Test func completeFilesAreUnaffected() throws {
+        for source in [Self.rocket, Self.progressive, "SampleImages/png-gray8-camera.png"] {
+            let strict = try ImageDecoder.decode(path: CodecFixtures.path(source))
+            let lenient = try ImageDecoder.decode(path: CodecFixtures.path(source), allowTruncated: true)
+            #expect(strict == lenient)
+            #expect(!lenient.truncated && lenient.warnings.isEmpty)
+        }
+    }
+}
+
+@Suite("ImageRowReader.warnings: kinds")
+struct WarningKindTests {
+    /// `testimgint.jpg` with garbage bytes inserted after APP0 and after the first DQT.
+    static func withGarbage(_ counts: [Int], in directory: String) throws -> String {
+        let original = CodecFixtures.path(CodecFixtures.jpegSuite + "/testimgint.jpg")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: original)))
+        var offset = 2
+        var places: [Int] = []
+        while places.count < counts.count {   // ends of the first segments: APP0, DQT, ...
+            offset += 2 + (Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3]))
+            places.append(offset)
+        }
+        for (place, count) in zip(places, counts).reversed() {
+            bytes.insert(contentsOf: [UInt8](repeating: 0x11, count: count), at: place)
+        }
+        let path = directory + "/garbage.jpg"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Two warnings of the same libjpeg kind with different texts: one line, counted.
+    @Test func sameKindIsOneLine() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let image = try ImageDecoder.decode(path: try Self.withGarbage([3, 5], in: directory))
+        #expect(image.warnings == ["Corrupt JPEG data: 3 extraneous bytes before marker 0xdb (and 1 more like it)"])
+    }
+
+    /// Different kinds each get a line, in the order they came.
+    @Test func distinctKindsAreListed() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let garbage = try Self.withGarbage([3], in: directory)
+        let path = try CodecFixtures.truncatedCopy(of: garbage, fraction: 0.7, in: directory)
+        let image = try ImageDecoder.decode(path: path, allowTruncated: true)
+        #expect(image.warnings == ["Corrupt JPEG data: 3 extraneous bytes before marker 0xdb",
+                                   "Premature end of JPEG file",
+                                   "Corrupt JPEG data: premature end of data segment"])
     }
 }

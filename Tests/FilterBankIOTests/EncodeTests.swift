@@ -118,3 +118,122 @@ struct EncodeTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 }
+
+@Suite("PNGEncoder and PNGRowWriter: colour types")
+struct ColorEncodeTests {
+    static let width = 13, height = 9
+
+    static func samples8(_ channels: Int) -> [UInt8] {
+        (0..<(width * height * channels)).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ $0 / 7) }
+    }
+
+    static func samples16(_ channels: Int) -> [UInt16] {
+        (0..<(width * height * channels)).map { UInt16(truncatingIfNeeded: $0 &* 4099 &+ 17) }
+    }
+
+    /// The colour type byte of the IHDR chunk (0 gray, 2 RGB, 4 gray+alpha, 6 RGBA) and the bit depth.
+    static func ihdr(_ path: String) throws -> (depth: UInt8, colourType: UInt8) {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(String(decoding: bytes[12..<16], as: UTF8.self) == "IHDR")
+        return (bytes[24], bytes[25])
+    }
+
+    static let pngColourTypeByte: [PNGColorType: UInt8] = [.gray: 0, .grayAlpha: 4, .rgb: 2, .rgba: 6]
+
+    @Test(arguments: PNGColorType.allCases)
+    func eightBitRoundTrip(_ colorType: PNGColorType) throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let path = directory + "/c8.png"
+        let samples = Self.samples8(colorType.channels)
+        try samples.withUnsafeBufferPointer {
+            try PNGEncoder.write($0, width: Self.width, height: Self.height, colorType: colorType, to: path)
+        }
+        let image = try ImageDecoder.decode(path: path)
+        #expect(image.tensor.shape == TensorShape(batch: 1, height: Self.height, width: Self.width, channels: colorType.channels))
+        #expect(image.bitDepth == 8)
+        #expect(image.storedSamples() == samples.map(Int.init))
+        let header = try Self.ihdr(path)
+        #expect(header.depth == 8 && header.colourType == Self.pngColourTypeByte[colorType])
+    }
+
+    @Test(arguments: PNGColorType.allCases)
+    func sixteenBitRoundTrip(_ colorType: PNGColorType) throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let path = directory + "/c16.png"
+        let samples = Self.samples16(colorType.channels)
+        try samples.withUnsafeBufferPointer {
+            try PNGEncoder.write($0, width: Self.width, height: Self.height, colorType: colorType, to: path,
+                                 compression: .standard)
+        }
+        let image = try ImageDecoder.decode(path: path)
+        #expect(image.tensor.shape.channels == colorType.channels)
+        #expect(image.bitDepth == 16)
+        #expect(image.storedSamples() == samples.map(Int.init))
+        let header = try Self.ihdr(path)
+        #expect(header.depth == 16 && header.colourType == Self.pngColourTypeByte[colorType])
+    }
+
+    /// An RGB row writer fed in bands through a padded stride writes the same file as one call.
+    @Test func rgbRowWriterInBands() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let samples = Self.samples8(3)
+        try samples.withUnsafeBufferPointer {
+            try PNGEncoder.write($0, width: Self.width, height: Self.height, colorType: .rgb, to: directory + "/whole.png")
+        }
+        let rowSamples = Self.width * 3, stride = rowSamples + 5
+        var padded = [UInt8](repeating: 0xAB, count: Self.height * stride)
+        for y in 0..<Self.height {
+            for i in 0..<rowSamples { padded[y * stride + i] = samples[y * rowSamples + i] }
+        }
+        let writer = try PNGRowWriter(path: directory + "/bands.png", width: Self.width, height: Self.height,
+                                      bitDepth: 8, colorType: .rgb)
+        #expect(writer.colorType == .rgb)
+        try padded.withUnsafeBufferPointer { buffer in
+            for top in Swift.stride(from: 0, to: Self.height, by: 4) {
+                try writer.writeRows(buffer.baseAddress! + top * stride, rowStride: stride, rows: min(4, Self.height - top))
+            }
+        }
+        try writer.finish()
+        let whole = try Data(contentsOf: URL(fileURLWithPath: directory + "/whole.png"))
+        let bands = try Data(contentsOf: URL(fileURLWithPath: directory + "/bands.png"))
+        #expect(whole == bands)
+    }
+
+    /// The gray API is unchanged: a row writer without a colour type writes gray, byte for
+    /// byte what `writeGray` writes.
+    @Test func grayIsTheDefault() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let samples = Self.samples8(1)
+        let writer = try PNGRowWriter(path: directory + "/rows.png", width: Self.width, height: Self.height, bitDepth: 8)
+        #expect(writer.colorType == .gray)
+        try samples.withUnsafeBufferPointer { try writer.writeRows($0.baseAddress!, rowStride: Self.width, rows: Self.height) }
+        try writer.finish()
+        try samples.withUnsafeBufferPointer {
+            try PNGEncoder.writeGray($0, width: Self.width, height: Self.height, to: directory + "/gray.png")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/rows.png"))
+                == (try Data(contentsOf: URL(fileURLWithPath: directory + "/gray.png"))))
+        #expect(try Self.ihdr(directory + "/rows.png").colourType == 0)
+    }
+
+    @Test func channelCounts() {
+        #expect(PNGColorType.allCases.map(\.channels) == [1, 2, 3, 4])
+        #expect((0...5).map { PNGColorType(channels: $0) } == [nil, .gray, .grayAlpha, .rgb, .rgba, nil])
+    }
+
+    /// A row stride shorter than a row is reported, not a crash.
+    @Test func shortStrideIsAnError() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let writer = try PNGRowWriter(path: directory + "/s.png", width: 4, height: 2, bitDepth: 8, colorType: .rgba)
+        let samples = [UInt8](repeating: 1, count: 32)
+        let error = #expect(throws: ImageError.self) {
+            try samples.withUnsafeBufferPointer { try writer.writeRows($0.baseAddress!, rowStride: 12, rows: 1) }
+        }
+        #expect(error?.kind == .internalError)
+    }
+}

@@ -172,3 +172,136 @@ cic_status cic_png_write_gray(const char *path, const void *samples,
 #pragma clang assume_nonnull end
 
 #endif
+
+/* ---- Raw DEFLATE and CRC-32 (zlib), for the .npz reader ----------------- */
+#ifndef CIMAGECODECS_INFLATE_H
+#define CIMAGECODECS_INFLATE_H
+#pragma clang assume_nonnull begin
+
+/* Inflates the raw deflate stream `src` (zip compression method 8: no zlib
+   header) into exactly `dst_len` bytes at `dst`. CIC_OK only when the stream
+   ends exactly there; a stream that needs more room is CIC_CORRUPT ("longer
+   than the declared size"), one that ends early CIC_CORRUPT, one cut short
+   CIC_TRUNCATED, invalid data CIC_CORRUPT with zlib's message. `consumed` is
+   the number of input bytes used. Sizes over 4 GiB are CIC_TOO_LARGE. */
+cic_status cic_inflate_raw(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
+                           size_t *consumed, char *errbuf, size_t errbuf_size);
+/* The CRC-32 of `length` bytes (zip's and PNG's: zlib's crc32). */
+uint32_t cic_crc32(const uint8_t *_Nullable data, size_t length);
+
+#pragma clang assume_nonnull end
+#endif
+
+/* ---- Reader options, EXIF, warning kinds; colour PNG and JPEG writers --- */
+#ifndef CIMAGECODECS_CODECS2_H
+#define CIMAGECODECS_CODECS2_H
+#pragma clang assume_nonnull begin
+
+/* Every reader keeps the text of the first CIC_WARNING_KINDS (8) distinct
+   kinds of warning with a count each (a kind: a libjpeg message code, or a
+   libpng message text); warning_count() counts all of them. `index` is
+   0 ..< warning_kinds(); out of range gives "" and a count of 0. Texts are
+   valid until close. */
+uint32_t cic_png_warning_kinds(const cic_png_reader *reader);
+const char *cic_png_warning_kind(const cic_png_reader *reader, uint32_t index,
+                                 uint32_t *_Nullable count);
+uint32_t cic_jpeg_warning_kinds(const cic_jpeg_reader *reader);
+const char *cic_jpeg_warning_kind(const cic_jpeg_reader *reader, uint32_t index,
+                                  uint32_t *_Nullable count);
+
+/* cic_jpeg_open_with_flags: a bit set of these. */
+typedef enum cic_jpeg_read_flags {
+    /* Accept a file that ends early: libjpeg pads the missing rows with grey
+       and "Premature end of JPEG file" becomes an ordinary warning instead of
+       CIC_TRUNCATED. A file cut before its first scan has no image at all and
+       is still an error (CIC_TRUNCATED). */
+    CIC_JPEG_ALLOW_TRUNCATED = 1
+} cic_jpeg_read_flags;
+
+/* cic_jpeg_open with options: flags 0 is cic_jpeg_open. */
+cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_samples, uint32_t flags,
+                                    cic_jpeg_reader *_Nullable *_Nonnull reader,
+                                    cic_image_info *info,
+                                    char *errbuf, size_t errbuf_size);
+/* 1 once libjpeg has reported "Premature end of JPEG file" (only possible
+   with CIC_JPEG_ALLOW_TRUNCATED without the read failing). */
+int cic_jpeg_truncated(const cic_jpeg_reader *reader);
+
+/* EXIF metadata for the orientation, known after open: the TIFF structure
+   ("II" or "MM", 42, IFD offsets relative to its first byte), unparsed.
+   JPEG: the first APP1 segment that starts "Exif\0" (the 6-byte EXIF header
+   removed), wherever it sits among the other APPn segments. PNG: an eXIf
+   chunk before the image data (libpng drops one after IDAT). NULL and
+   *length 0 when there is none. Valid until close. */
+const uint8_t *_Nullable cic_jpeg_exif(const cic_jpeg_reader *reader, size_t *length);
+const uint8_t *_Nullable cic_png_exif(const cic_png_reader *reader, size_t *length);
+
+/* ---- PNG writer colour types ------------------------------------------
+   The value of each is its number of samples per pixel. */
+typedef enum cic_png_color {
+    CIC_PNG_COLOR_GRAY = 1,
+    CIC_PNG_COLOR_GRAY_ALPHA = 2,
+    CIC_PNG_COLOR_RGB = 3,
+    CIC_PNG_COLOR_RGBA = 4
+} cic_png_color;
+
+/* cic_png_writer_open for any colour type: rows hold `color` interleaved
+   samples per pixel (gray+alpha: G A; RGB: R G B; RGBA: R G B A), 8-bit, or
+   16-bit in host byte order. cic_png_writer_open is this with GRAY. */
+cic_status cic_png_writer_open_color(const char *path, uint32_t width, uint32_t height,
+                                     uint32_t bit_depth, cic_png_color color,
+                                     const cic_png_write_options *_Nullable options,
+                                     cic_png_writer *_Nullable *_Nonnull writer,
+                                     char *errbuf, size_t errbuf_size);
+
+/* ---- JPEG writer (libjpeg, 8-bit, baseline) -----------------------------
+   Same life cycle as the PNG writer: open -> write_rows (top to bottom, any
+   number of calls) -> finish, or abort. JFIF, islow DCT, libjpeg's standard
+   quantisation tables scaled by quality (forced to baseline: values <= 255).
+   Gray is one component; RGB is stored as YCbCr 4:4:4 (no chroma
+   subsampling). The value of each colour is its number of samples per pixel. */
+typedef enum cic_jpeg_color {
+    CIC_JPEG_COLOR_GRAY = 1,
+    CIC_JPEG_COLOR_RGB = 3
+} cic_jpeg_color;
+
+typedef struct cic_jpeg_write_options {
+    int32_t quality;          /* 1...100, libjpeg's (and cjpeg's) scale */
+    int32_t optimize_coding;  /* nonzero: optimal Huffman tables (a few % smaller). libjpeg then keeps
+                                 the whole image's DCT coefficients, 2 bytes per sample, until finish */
+} cic_jpeg_write_options;
+
+/* Quality 90, optimize_coding on. */
+cic_jpeg_write_options cic_jpeg_write_options_default(void);
+
+typedef struct cic_jpeg_writer cic_jpeg_writer;
+
+/* Creates (truncates) `path` and writes the JPEG header. `options` NULL means
+   cic_jpeg_write_options_default(). Width and height 1...65500. */
+cic_status cic_jpeg_writer_open(const char *path, uint32_t width, uint32_t height,
+                                cic_jpeg_color color,
+                                const cic_jpeg_write_options *_Nullable options,
+                                cic_jpeg_writer *_Nullable *_Nonnull writer,
+                                char *errbuf, size_t errbuf_size);
+/* Writes the next `rows` rows of 8-bit samples, row i at samples + i * row_stride. */
+cic_status cic_jpeg_writer_write_rows(cic_jpeg_writer *writer, const void *samples,
+                                      size_t row_stride, uint32_t rows,
+                                      char *errbuf, size_t errbuf_size);
+/* Writes EOI after the last row, flushes and closes the file, and frees the
+   writer, also on error. Before all rows are written: CIC_MISUSE (the writer
+   is still freed, the file is left incomplete). */
+cic_status cic_jpeg_writer_finish(cic_jpeg_writer *writer, char *errbuf, size_t errbuf_size);
+uint32_t cic_jpeg_writer_warning_count(const cic_jpeg_writer *writer);
+/* Closes the file as it is and frees the writer. Removes nothing. */
+void cic_jpeg_writer_abort(cic_jpeg_writer *_Nullable writer);
+
+/* Whole-image helper: open + write_rows(height) + finish. On error the
+   partial file is left in place for the caller to remove. */
+cic_status cic_jpeg_write(const char *path, const void *samples,
+                          uint32_t width, uint32_t height, cic_jpeg_color color,
+                          size_t row_stride,
+                          const cic_jpeg_write_options *_Nullable options,
+                          char *errbuf, size_t errbuf_size);
+
+#pragma clang assume_nonnull end
+#endif
