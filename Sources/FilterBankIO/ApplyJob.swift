@@ -1,9 +1,12 @@
+import Foundation
 import FilterBankKit
 
 /// What the job writes for each input.
 public enum OutputFormat: String, CaseIterable, Sendable {
-    /// One 8-bit grayscale PNG per output channel: `<stem>_c<k>.png`.
+    /// One grayscale PNG per output channel (8- or 16-bit): `<stem>_c<k>.png`.
     case png
+    /// One 8-bit grayscale JPEG per output channel: `<stem>_c<k>.jpg`.
+    case jpeg
     /// The whole float32 output tensor `[N, H_out, W_out, K]`: `<stem>.npy`.
     case npy
 }
@@ -57,6 +60,16 @@ public struct ApplyJob: Sendable {
     public var nameTemplate: NameTemplate?
     /// Write `<stem>.json` beside the outputs: per channel its source, statistics and exact mapping.
     public var writeStatistics = false
+    /// JPEG quality, 1...100.
+    public var jpegQuality = 90
+    /// A contact sheet per image at this path (fields `{stem}` and `{n}` as in
+    /// `NameTemplate`; `{n}` is appended for a batch when absent), or nil.
+    public var montage: String?
+    public var colormap: Colormap = .gray
+    /// Orientation, alpha and gray conversion of decoded images.
+    public var transforms = InputTransforms()
+    /// Accept a JPEG that ends early (libjpeg's grey rows) instead of failing it.
+    public var allowTruncated = false
 
     public init(bank: BankSource = .edges, strides: HeightWidth? = nil, dilations: HeightWidth? = nil,
                 padding: Padding? = nil, format: OutputFormat = .png, outputDirectory: String,
@@ -104,7 +117,8 @@ public struct ApplyJob: Sendable {
     /// outputs under `outputDirectory` (default: the job's).
     public func prepare(input path: String, outputDirectory: String? = nil) throws(FileError) -> PreparedInput {
         let directory = outputDirectory ?? self.outputDirectory
-        let source = try InputFile.openRows(path: path, maxPixels: maxPixels)
+        let source = try InputFile.openRows(path: path, maxPixels: maxPixels, transforms: transforms,
+                                            allowTruncated: allowTruncated)
         let engine: ConvolutionEngine
         do {
             engine = try ConvolutionEngine(input: source.shape, bank: filterBank(channels: source.shape.channels))
@@ -117,8 +131,12 @@ public struct ApplyJob: Sendable {
         switch format {
         case .npy:
             outputs = [join(directory, OutputNaming.tensorFileName(stem: stem))]
-        case .png:
-            outputs = try channelNames(stem: stem, plan: engine.plan, input: path).map { join(directory, $0 + ".png") }
+        case .png, .jpeg:
+            let ext = format == .png ? ".png" : ".jpg"
+            outputs = try channelNames(stem: stem, plan: engine.plan, input: path).map { join(directory, $0 + ext) }
+        }
+        if let montage {
+            outputs += (0..<output.batch).map { montagePath(montage, stem: stem, batch: $0, batchCount: output.batch) }
         }
         if writeStatistics { outputs.append(join(directory, stem + ".json")) }
         return PreparedInput(path: path, outputDirectory: directory, outputs: outputs, source: source, engine: engine)
@@ -146,20 +164,29 @@ public struct ApplyJob: Sendable {
         let output = prepared.outputShape
         let mappings = try channelMappings(for: prepared)
         let staged = StagedFiles()
-        let sink: any OutputSink
+        var sinks: [any OutputSink] = []
+        let perChannel = output.batch * output.channels
         switch format {
         case .npy:
-            sink = try TensorNpySink(shape: output, path: prepared.outputs[0], staged: staged)
-        case .png:
+            sinks.append(try TensorNpySink(shape: output, path: prepared.outputs[0], staged: staged))
+        case .png, .jpeg:
             let targets = prepared.outputs, channels = output.channels
-            let compression = pngCompression, depth = bitDepth
-            sink = ChannelImageSink(shape: output, staged: staged, measure: writeStatistics, mappings: mappings,
-                                    paths: { n, k in targets[n * channels + k] },
-                                    makeWriter: { (path, width, height) throws(ImageError) in
-                                        try PNGRowWriter(path: path, width: width, height: height,
-                                                         bitDepth: depth, compression: compression)
-                                    })
+            let compression = pngCompression, depth = bitDepth, quality = jpegQuality, png = format == .png
+            sinks.append(ChannelImageSink(
+                shape: output, staged: staged, measure: writeStatistics, mappings: mappings,
+                paths: { n, k in targets[n * channels + k] },
+                makeWriter: { (path, width, height) throws(ImageError) -> any ChannelWriter in
+                    png ? try PNGRowWriter(path: path, width: width, height: height, bitDepth: depth, compression: compression)
+                        : try JPEGRowWriter(path: path, width: width, height: height, quality: quality)
+                }))
         }
+        if montage != nil {
+            let montageTargets = Array(prepared.outputs[(format == .npy ? 1 : perChannel)...].prefix(output.batch))
+            let layout = MontageLayout(bank: prepared.engine.plan.bank, tileWidth: output.width, tileHeight: output.height)
+            sinks.append(MontageSink(layout: layout, colormap: colormap, outputWidth: output.width, staged: staged,
+                                     compression: pngCompression, mappings: mappings, path: { montageTargets[$0] }))
+        }
+        let sink = sinks.count == 1 ? sinks[0] : SinkGroup(sinks)
         let source = prepared.source
         let runner = BandedConvolution(engine: prepared.engine)
         for n in 0..<output.batch {
@@ -168,15 +195,16 @@ public struct ApplyJob: Sendable {
                            consume: { (rows, values) throws(FileError) in try sink.write(rows: rows, values: values) })
             try sink.endImage()
         }
-        if writeStatistics, let images = sink as? ChannelImageSink {
+        if writeStatistics, let images = sinks.first as? ChannelImageSink {
             let report = StatisticsReport(input: path, bank: prepared.engine.plan.bank, output: output,
-                                          files: Array(prepared.outputs.prefix(output.batch * output.channels)),
+                                          files: Array(prepared.outputs.prefix(perChannel)),
                                           statistics: images.statistics, mappings: (0..<output.batch).map(mappings),
                                           mode: mapping, scope: mappingScope, bitDepth: bitDepth)
             try report.write(to: try staged.stage(prepared.outputs[prepared.outputs.count - 1]),
                              finalPath: prepared.outputs[prepared.outputs.count - 1])
         }
-        let written = try sink.commit()
+        try sink.finish()
+        let written = try staged.commit()
         return ApplyResult(input: path, outputs: written, warnings: source.warnings,
                            inputShape: prepared.inputShape, outputShape: output)
     }
@@ -267,6 +295,20 @@ public struct ApplyJob: Sendable {
             result.append(channels)
         }
         return result
+    }
+
+    /// The montage file of image `batch`: the template's `{stem}` and `{n}`
+    /// filled in (`_n<i>` added before the extension for a batch without `{n}`).
+    func montagePath(_ template: String, stem: String, batch: Int, batchCount: Int) -> String {
+        var path = template.replacingOccurrences(of: "{stem}", with: stem)
+        let n = OutputNaming.padded(batch, to: batchCount)
+        if path.contains("{n}") {
+            path = path.replacingOccurrences(of: "{n}", with: n)
+        } else if batchCount > 1 {
+            let dot = path.lastIndex(of: ".").flatMap { $0 > (path.lastIndex(of: "/") ?? path.startIndex) ? $0 : nil }
+            path = dot.map { String(path[..<$0]) + "_n" + n + String(path[$0...]) } ?? path + "_n" + n
+        }
+        return path
     }
 
     private func join(_ directory: String, _ name: String) -> String {

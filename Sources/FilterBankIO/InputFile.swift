@@ -39,16 +39,40 @@ protocol RowSource: AnyObject {
 
 extension InputFile {
     /// Opens `path` for streaming: images row band by row band through their
-    /// codec, `.npy` arrays (loaded whole) row by row.
-    static func openRows(path: String, maxPixels: Int = ImageDecoder.defaultMaxSamples) throws(FileError) -> any RowSource {
+    /// codec, `.npy` arrays (loaded whole, used as they are) row by row.
+    ///
+    /// An image whose EXIF orientation is not 1 is decoded whole and turned
+    /// upright first (when `transforms.orient`); the channel transforms
+    /// (alpha, gray) apply row by row. A JPEG that ends early is accepted
+    /// only with `allowTruncated` (its missing rows are libjpeg's grey).
+    static func openRows(path: String, maxPixels: Int = ImageDecoder.defaultMaxSamples,
+                         transforms: InputTransforms = InputTransforms(),
+                         allowTruncated: Bool = false) throws(FileError) -> any RowSource {
         if path.lowercased().hasSuffix(".npy") {
             return TensorRowSource(try NpyFile.readTensor(path: path))
         }
+        let reader: ImageRowReader
         do {
-            return ImageRowSource(try ImageRowReader(path: path, maxPixels: maxPixels))
+            reader = try ImageRowReader(path: path, maxPixels: maxPixels, allowTruncated: allowTruncated)
         } catch {
             throw FileError(error)
         }
+        let cmyk = reader.format == .jpeg && reader.channels == 4
+        var source: any RowSource = ImageRowSource(reader)
+        if transforms.orient && reader.orientation != 1 {
+            // Rotations and flips need every row: decode whole, then reorder.
+            let shape = source.shape
+            var values = [Float](repeating: 0, count: shape.count)
+            try values.withUnsafeMutableBufferPointer { (buffer) throws(FileError) in
+                try source.readRows(reader.height, into: buffer.baseAddress!)
+            }
+            let upright = ImageOrientation.apply(reader.orientation, to: Tensor(shape: shape, values: values))
+            source = TensorRowSource(upright, warnings: reader.warnings)
+        }
+        if transforms.changes(channels: reader.channels, cmyk: cmyk) {
+            source = TransformedRowSource(source, transforms: transforms, cmyk: cmyk)
+        }
+        return source
     }
 }
 
@@ -66,8 +90,12 @@ final class ImageRowSource: RowSource {
 
 final class TensorRowSource: RowSource {
     let tensor: Tensor
+    let warnings: [String]
     private var offset = 0
-    init(_ tensor: Tensor) { self.tensor = tensor }
+    init(_ tensor: Tensor, warnings: [String] = []) {
+        self.tensor = tensor
+        self.warnings = warnings
+    }
     var shape: TensorShape { tensor.shape }
     func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
         let floats = count * tensor.shape.rowCount
@@ -76,7 +104,6 @@ final class TensorRowSource: RowSource {
         }
         offset += floats
     }
-    var warnings: [String] { [] }
 }
 
 /// Small file-system questions asked with `stat(2)`.

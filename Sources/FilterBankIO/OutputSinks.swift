@@ -13,8 +13,25 @@ protocol OutputSink: AnyObject {
     /// Output rows `rows` of the current image: `rows.count * W_out * K` Floats, NHWC.
     func write(rows: Range<Int>, values: UnsafePointer<Float>) throws(FileError)
     func endImage() throws(FileError)
-    /// Moves every file into place and returns the final paths.
-    func commit() throws(FileError) -> [String]
+    /// Completes the sink's files after the last image (they are then staged,
+    /// complete, waiting for the job to move them into place).
+    func finish() throws(FileError)
+}
+
+extension OutputSink {
+    func finish() throws(FileError) {}
+}
+
+/// Feeds the same rows to several sinks (per-channel files and a montage).
+final class SinkGroup: OutputSink {
+    let sinks: [any OutputSink]
+    init(_ sinks: [any OutputSink]) { self.sinks = sinks }
+    func beginImage(_ n: Int) throws(FileError) { for s in sinks { try s.beginImage(n) } }
+    func write(rows: Range<Int>, values: UnsafePointer<Float>) throws(FileError) {
+        for s in sinks { try s.write(rows: rows, values: values) }
+    }
+    func endImage() throws(FileError) { for s in sinks { try s.endImage() } }
+    func finish() throws(FileError) { for s in sinks { try s.finish() } }
 }
 
 /// Opens the writer of one output channel's image file.
@@ -130,8 +147,6 @@ final class ChannelImageSink: OutputSink {
         }
         writers = []
     }
-
-    func commit() throws(FileError) -> [String] { try staged.commit() }
 }
 
 /// The whole float32 output tensor `[N, H_out, W_out, K]` as one `.npy` file,
@@ -171,13 +186,12 @@ final class TensorNpySink: OutputSink {
 
     func endImage() throws(FileError) {}
 
-    func commit() throws(FileError) -> [String] {
-        guard close(fd) == 0 else {
-            fd = -1
+    func finish() throws(FileError) {
+        let status = close(fd)
+        fd = -1
+        guard status == 0 else {
             throw FileError(path: final, message: "cannot write: \(AtomicFile.errnoDescription())")
         }
-        fd = -1
-        return try staged.commit()
     }
 
     private func writeAll(_ buffer: UnsafeRawBufferPointer) throws(FileError) {
@@ -235,5 +249,12 @@ private final class FailureSlots: @unchecked Sendable {
     var first: (Int, ImageError)? {
         for k in slots.indices { if let e = slots[k] { return (k, e) } }
         return nil
+    }
+}
+
+extension JPEGRowWriter: ChannelWriter {
+    var bitDepth: Int { 8 }
+    func writeRows(_ samples: UnsafeRawPointer, rowStride: Int, rows: Int) throws(ImageError) {
+        try writeRows(samples.assumingMemoryBound(to: UInt8.self), rowStride: rowStride, rows: rows)
     }
 }

@@ -45,6 +45,9 @@ struct Apply: ParsableCommand {
     @OptionGroup(title: "Filter bank")
     var bankOptions: BankOptions
 
+    @OptionGroup(title: "Input")
+    var inputOptions: InputOptions
+
     @OptionGroup(title: "Output")
     var outputOptions: OutputOptions
 
@@ -67,6 +70,7 @@ struct Apply: ParsableCommand {
         }
         var job = ApplyJob(bank: source, strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
                            padding: bankOptions.padding?.value, outputDirectory: outputDirectory)
+        inputOptions.configure(&job)
         outputOptions.configure(&job)
         let status = batchOptions.run(job, inputs: inputs)
         if status != 0 { throw ExitCode(status) }

@@ -4,8 +4,11 @@ import FilterBankKit
 
 /// How output channels become files.
 struct OutputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("png (one grayscale PNG per output channel) or npy (the float32 tensor [N, H, W, K]).", valueName: "format"))
+    @Option(help: ArgumentHelp("png (one grayscale PNG per output channel), jpeg (one grayscale JPEG per channel) or npy (the float32 tensor [N, H, W, K]).", valueName: "format"))
     var format: OutputFormat = .png
+
+    @Option(help: ArgumentHelp("JPEG quality, 1-100 (with --format jpeg).", valueName: "q"))
+    var quality: Int = 90
 
     @Option(help: ArgumentHelp("""
         How float outputs become pixels: clamp (round(clamp(v, 0, 1) * max)), minmax (each range \
@@ -44,15 +47,29 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Also write OUTDIR/<stem>.json: each channel's source, min, max, mean, std and the exact mapping used.")
     var stats = false
 
+    @Option(help: ArgumentHelp("""
+        Also write a contact sheet of every output channel of an image to this PNG: one row per input         channel and one column per kernel (depthwise), or a near-square grid (separable). Fields {stem}         and {n} as in --name, e.g. 'sheets/{stem}.png'.
+        """, valueName: "file.png"))
+    var montage: String?
+
+    @Option(help: ArgumentHelp("Montage colours: gray, viridis, magma, coolwarm (diverging: use with --map symmetric).", valueName: "map"))
+    var colormap: Colormap = .gray
+
     func validate() throws {
         guard bitDepth == 8 || bitDepth == 16 else { throw ValidationError("--bit-depth must be 8 or 16, got \(bitDepth)") }
         guard scale.isFinite, offset.isFinite else { throw ValidationError("--scale and --offset must be finite numbers") }
         if let name {
             do { _ = try NameTemplate(name) } catch { throw ValidationError(error.description) }
         }
-        if format == .npy && (bitDepth != 8 || map != .clamp || name != nil || stats) {
-            throw ValidationError("--format npy writes the float tensor as it is: --map, --bit-depth, --name and --stats apply to image formats")
+        if format == .npy && (bitDepth != 8 || name != nil || stats) {
+            throw ValidationError("--format npy writes the float tensor as it is: --bit-depth, --name and --stats apply to image formats")
         }
+        if format == .jpeg && bitDepth != 8 { throw ValidationError("--format jpeg is 8-bit only; use png for --bit-depth 16") }
+        guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1...100, got \(quality)") }
+        if let montage, !montage.lowercased().hasSuffix(".png") {
+            throw ValidationError("--montage writes a PNG: give a file name ending in .png, got '\(montage)'")
+        }
+        if colormap != .gray && montage == nil { throw ValidationError("--colormap applies to --montage") }
     }
 
     func configure(_ job: inout ApplyJob) {
@@ -65,6 +82,9 @@ struct OutputOptions: ParsableArguments {
         job.pngCompression = pngCompression.compression
         job.nameTemplate = name.flatMap { try? NameTemplate($0) }
         job.writeStatistics = stats
+        job.jpegQuality = quality
+        job.montage = montage
+        job.colormap = colormap
     }
 }
 
@@ -82,3 +102,4 @@ enum PNGCompressionPreset: String, CaseIterable, ExpressibleByArgument {
 extension OutputFormat: ExpressibleByArgument {}
 extension MappingMode: ExpressibleByArgument {}
 extension MappingScope: ExpressibleByArgument {}
+extension Colormap: ExpressibleByArgument {}

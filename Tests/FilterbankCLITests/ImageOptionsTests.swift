@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import FilterBankIO
+import FilterBankKit
+
+/// `--montage`/`--colormap`, `--format jpeg`, EXIF orientation, `--alpha`, `--gray`, run through the binary.
+@Suite(.serialized) struct ImageOptionsTests {
+    /// A 4x3 two-channel input and a 1x1 bank with kernels 1 and 0.5: output
+    /// k = c*2 + m is input channel c times (1, 0.5)[m], known exactly.
+    static func smallCase(in dir: URL) throws -> (input: String, bank: String, values: Tensor) {
+        let shape = TensorShape(batch: 1, height: 4, width: 3, channels: 2)
+        let input = Tensor(shape: shape, values: (0..<shape.count).map { Float($0) / Float(shape.count) })
+        let path = dir.appendingPathComponent("small.npy").path
+        try NpyFile.write(input, to: path)
+        let bank = dir.appendingPathComponent("bank.json").path
+        try #"{"depthwise": {"shape": [1, 1, 2, 2], "values": [1, 0.5, 1, 0.5]}}"#
+            .write(toFile: bank, atomically: true, encoding: .utf8)
+        return (path, bank, input)
+    }
+
+    @Test func montageGeometryAndPixels() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (input, bank, values) = try Self.smallCase(in: dir)
+        let sheet = dir.appendingPathComponent("sheet-{stem}.png").path
+        let r = try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("out").path, "--bank", bank,
+                                   "--montage", sheet])
+        #expect(r.status == 0, "\(r.stderr)")
+        let image = try ImageDecoder.decode(path: dir.appendingPathComponent("sheet-small.png").path)
+        // 2 rows (input channels) x 2 columns (kernels) of 3x4 tiles, 2-pixel separators.
+        #expect(image.tensor.shape == TensorShape(batch: 1, height: 2 * 4 + 2, width: 2 * 3 + 2, channels: 1))
+        let weights: [Float] = [1, 0.5]
+        for k in 0..<4 {
+            let (c, m) = (k / 2, k % 2)
+            let (ox, oy) = (m * 5, c * 6)
+            for y in 0..<4 { for x in 0..<3 {
+                let expected = PixelMapping.clampToUInt8(values[0, y, x, c] * weights[m])
+                let got = UInt8((image.tensor[0, oy + y, ox + x, 0] * 255).rounded())
+                #expect(got == expected, "tile \(k) at (\(y), \(x))")
+            } }
+        }
+        for y in 0..<10 { #expect(image.tensor[0, y, 3, 0] == 1 && image.tensor[0, y, 4, 0] == 1, "separator column") }
+        for x in 0..<8 { #expect(image.tensor[0, 4, x, 0] == 1, "separator row") }
+    }
+
+    @Test func colormapMontageIsRGB() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (input, bank, values) = try Self.smallCase(in: dir)
+        let sheet = dir.appendingPathComponent("sheet.png").path
+        let r = try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("out").path, "--bank", bank,
+                                   "--montage", sheet, "--colormap", "viridis"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let image = try ImageDecoder.decode(path: sheet)
+        #expect(image.tensor.shape.channels == 3)
+        let level = PixelMapping.clampToUInt8(values[0, 2, 1, 0])
+        let (red, green, blue) = Colormap.viridis.rgb(level)
+        #expect(UInt8((image.tensor[0, 2, 1, 0] * 255).rounded()) == red)
+        #expect(UInt8((image.tensor[0, 2, 1, 1] * 255).rounded()) == green)
+        #expect(UInt8((image.tensor[0, 2, 1, 2] * 255).rounded()) == blue)
+    }
+
+    @Test func jpegOutputsDecodeBack() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out")
+        let input = sample("png-gray8-camera.png")
+        let r = try runFilterbank(["apply", input, "-o", out.path, "--format", "jpeg", "--quality", "95", "--map", "abs"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(names == ["png-gray8-camera_c0.jpg", "png-gray8-camera_c1.jpg"])
+        let pngOut = dir.appendingPathComponent("png")
+        #expect(try runFilterbank(["apply", input, "-o", pngOut.path, "--map", "abs"]).status == 0)
+        for k in 0..<2 {
+            let jpeg = try ImageDecoder.decode(path: out.appendingPathComponent(names[k]).path)
+            let png = try ImageDecoder.decode(path: pngOut.appendingPathComponent("png-gray8-camera_c\(k).png").path)
+            #expect(jpeg.format == .jpeg && jpeg.tensor.shape == png.tensor.shape)
+            var error = 0.0
+            for (a, b) in zip(jpeg.tensor.values, png.tensor.values) { error += Double(abs(a - b)) }
+            #expect(error / Double(png.tensor.values.count) < 4.0 / 255, "quality 95 stays close to the PNG")
+        }
+    }
+
+    /// Orientation 6 (rotate 90 clockwise): outputs have the displayed size
+    /// unless --no-orient keeps the stored one.
+    @Test func exifOrientationIsAppliedByDefault() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = packageRoot.appendingPathComponent("Tests/Fixtures/images/jpeg-exif-orientation6-testrotate.jpg").path
+        #expect(try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("a").path, "--gray"]).status == 0)
+        #expect(try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("b").path, "--gray", "--no-orient"]).status == 0)
+        let upright = try ImageDecoder.decode(path: dir.appendingPathComponent("a/jpeg-exif-orientation6-testrotate_c0.png").path)
+        let stored = try ImageDecoder.decode(path: dir.appendingPathComponent("b/jpeg-exif-orientation6-testrotate_c0.png").path)
+        #expect(upright.tensor.shape.height == 640 && upright.tensor.shape.width == 428)
+        #expect(stored.tensor.shape.height == 428 && stored.tensor.shape.width == 640)
+    }
+
+    @Test func alphaDropAndGrayChangeTheChannelCount() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rgba = sample("png-rgba8-cutout-earth.png")
+        func outputs(_ extra: [String], _ name: String) throws -> Int {
+            let out = dir.appendingPathComponent(name)
+            let r = try runFilterbank(["apply", rgba, "-o", out.path] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try FileManager.default.contentsOfDirectory(atPath: out.path).count
+        }
+        #expect(try outputs([], "keep") == 8)                        // RGBA x (sobel x, y)
+        #expect(try outputs(["--alpha", "drop"], "drop") == 6)      // RGB
+        #expect(try outputs(["--gray"], "gray") == 4)               // luma + alpha
+        #expect(try outputs(["--gray", "--alpha", "drop"], "luma") == 2)
+        // Luma is BT.601: check one pixel through a 1x1 identity bank written as npy.
+        let bank = dir.appendingPathComponent("id.json").path
+        try #"{"depthwise": {"shape": [1, 1, 1, 1], "values": [1]}}"#.write(toFile: bank, atomically: true, encoding: .utf8)
+        let r = try runFilterbank(["apply", rgba, "-o", dir.appendingPathComponent("npy").path, "--gray", "--alpha", "drop",
+                                   "--bank", bank, "--format", "npy"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let luma = try NpyFile.readTensor(path: dir.appendingPathComponent("npy/png-rgba8-cutout-earth.npy").path)
+        let original = try ImageDecoder.decode(path: rgba).tensor
+        for (y, x) in [(0, 0), (92, 100), (150, 60)] {
+            let expected = 0.299 * original[0, y, x, 0] + 0.587 * original[0, y, x, 1] + 0.114 * original[0, y, x, 2]
+            #expect(abs(luma[0, y, x, 0] - expected) < 1e-6)
+        }
+    }
+}
