@@ -177,7 +177,10 @@ public struct ApplyJob: Sendable {
                 paths: { n, k in targets[n * channels + k] },
                 makeWriter: { (path, width, height) throws(ImageError) -> any ChannelWriter in
                     png ? try PNGRowWriter(path: path, width: width, height: height, bitDepth: depth, compression: compression)
-                        : try JPEGRowWriter(path: path, width: width, height: height, quality: quality)
+                        : try JPEGRowWriter(path: path, width: width, height: height, quality: quality,
+                                                  // Optimal Huffman tables would hold every coefficient (~2 bytes a
+                                                  // sample) until the end: not while streaming K planes at once.
+                                                  optimizeCoding: false)
                 }))
         }
         if montage != nil {
