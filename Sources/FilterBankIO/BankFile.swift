@@ -15,9 +15,16 @@ public struct BankSpec: Sendable, Equatable {
     public var name: String?
     /// The file's optional `"description"`: free text for people, never interpreted.
     public var summary: String?
+    /// One value per output channel (`C * M` for a depthwise bank, `O` for a
+    /// separable one), added after the convolution; `nil` for none.
+    public var bias: [Float]?
+    /// What each multiplier slot's kernel is (`sobel-x`, `gaussian:sigma=2,size=13`),
+    /// when the bank was built from named kernels; `nil` for weights from a file.
+    public var kernelNames: [String]?
 
     public init(depthwise: DepthwiseFilter, pointwise: PointwiseFilter? = nil, strides: HeightWidth? = nil,
-                dilations: HeightWidth? = nil, padding: Padding? = nil, name: String? = nil, summary: String? = nil) {
+                dilations: HeightWidth? = nil, padding: Padding? = nil, name: String? = nil, summary: String? = nil,
+                bias: [Float]? = nil, kernelNames: [String]? = nil) {
         self.depthwise = depthwise
         self.pointwise = pointwise
         self.strides = strides
@@ -25,15 +32,22 @@ public struct BankSpec: Sendable, Equatable {
         self.padding = padding
         self.name = name
         self.summary = summary
+        self.bias = bias
+        self.kernelNames = kernelNames
     }
 
+    /// Output channels: `C * M` for a depthwise bank, `O` for a separable one.
+    public var outputChannels: Int { pointwise?.outputChannels ?? depthwise.outputChannels }
+
     /// Command-line values win over the file's; defaults stride 1, dilation 1, SAME.
-    /// Throws what `FilterBank.init` throws (pointwise depth, non-positive steps, negative pads).
+    /// Throws what `FilterBank.init` throws (pointwise depth, non-positive steps,
+    /// negative pads, a bias count other than the output channels).
     public func resolve(strides: HeightWidth?, dilations: HeightWidth?, padding: Padding?) throws(FilterBankError) -> FilterBank {
         try FilterBank(depthwise: depthwise, pointwise: pointwise,
                        strides: strides ?? self.strides ?? .one,
                        dilations: dilations ?? self.dilations ?? .one,
-                       padding: padding ?? self.padding ?? .same)
+                       padding: padding ?? self.padding ?? .same,
+                       bias: bias)
     }
 }
 
@@ -48,7 +62,8 @@ public struct BankSpec: Sendable, Equatable {
 ///   "pointwise": {"shape": [1, 1, 6, 4], "values": [...]},   // [1, 1, C*M, O]; absent = depthwise bank
 ///   "strides": [1, 1],                    // [height, width], positive
 ///   "dilations": [1, 1],                  // [height, width], positive
-///   "padding": "SAME"                     // "SAME", "VALID" (any case) or [[top, bottom], [left, right]]
+///   "padding": "SAME",                    // "SAME", "VALID" (any case) or [[top, bottom], [left, right]]
+///   "bias": [0, 0, 0.5, 0.5]              // one number per output channel (C*M, or O when separable)
 /// }
 /// ```
 /// (JSON has no comments; they are for this description only.) The arrays take
@@ -56,9 +71,10 @@ public struct BankSpec: Sendable, Equatable {
 /// Everything else is rejected with a one-line `FileError` naming the file and
 /// the key: unknown keys, wrong types (`true` is not a number), non-integer
 /// shapes, value counts that do not match the shape, values that are not finite
-/// Float32 numbers, and a pointwise depth other than `C * M`.
+/// Float32 numbers, a pointwise depth other than `C * M`, and a bias count
+/// other than the output channel count.
 public enum BankFile {
-    static let topKeys = ["depthwise", "pointwise", "strides", "padding", "dilations", "name", "description"]
+    static let topKeys = ["depthwise", "pointwise", "strides", "padding", "dilations", "bias", "name", "description"]
     static let arrayKeys = ["shape", "values"]
 
     /// Reads and validates the JSON bank file at `path`.
@@ -96,34 +112,18 @@ public enum BankFile {
         spec.padding = try reader.optional(top["padding"]).map { v throws(FileError) in try reader.padding(v) }
         spec.name = try reader.optional(top["name"]).map { v throws(FileError) in try reader.string(v, key: "name") }
         spec.summary = try reader.optional(top["description"]).map { v throws(FileError) in try reader.string(v, key: "description") }
+        spec.bias = try reader.optional(top["bias"]).map { v throws(FileError) in try reader.numbers(v, key: "bias") }
         do { _ = try spec.resolve(strides: nil, dilations: nil, padding: nil) } catch { throw FileError(path: path, error) }
         return spec
     }
 
     /// Reads a bank from `.npy` filters: `depthwise` of shape `[kh, kw, C, M]`
     /// and optionally `pointwise` of shape `[1, 1, C*M, O]` (both rank 4, any
-    /// supported dtype). Geometry is left to the caller (all `nil`).
+    /// supported dtype): TensorFlow layout, as `loadNpy(depthwise:pointwise:layout:)`
+    /// with `.tf`. Geometry is left to the caller (all `nil`).
     public static func loadNpy(depthwise: String, pointwise: String?) throws(FileError) -> BankSpec {
-        func rank4(_ path: String, _ expected: String) throws(FileError) -> NpyArray {
-            let array = try NpyFile.readArray(path: path)
-            guard array.shape.count == 4 else {
-                throw FileError(path: path, message: "a filter array must have rank 4 \(expected), got shape \(array.shape)")
-            }
-            return array
-        }
-        let dw = try rank4(depthwise, "[kh, kw, C, M]")
-        var spec: BankSpec
-        do { spec = BankSpec(depthwise: try DepthwiseFilter(shape: dw.shape, values: dw.values)) } catch {
-            throw FileError(path: depthwise, error)
-        }
-        if let pointwise {
-            let pw = try rank4(pointwise, "[1, 1, C*M, O]")
-            do {
-                spec.pointwise = try PointwiseFilter(shape: pw.shape, values: pw.values)
-                _ = try spec.resolve(strides: nil, dilations: nil, padding: nil)
-            } catch {
-                throw FileError(path: pointwise, error)
-            }
+        guard case let .file(spec) = try loadNpy(depthwise: depthwise, pointwise: pointwise, layout: .tf) else {
+            preconditionFailure("TensorFlow-layout filters always make a fixed bank")
         }
         return spec
     }
@@ -209,18 +209,23 @@ public enum BankFile {
             for (i, d) in try list(shapeValue, key: "\(key).shape").enumerated() {
                 shape.append(try integer(d, key: "\(key).shape[\(i)]"))
             }
-            let items = try list(valuesValue, key: "\(key).values")
+            return (shape, try numbers(valuesValue, key: "\(key).values"))
+        }
+
+        /// An array of finite Float32 numbers.
+        func numbers(_ value: Any, key: String) throws(FileError) -> [Float] {
+            let items = try list(value, key: key)
             var values: [Float] = []
             values.reserveCapacity(items.count)
             for (i, item) in items.enumerated() {
                 guard case let .number(n) = JSONValue(item) else {
-                    throw fail("\(key).values[\(i)] must be a number, got \(JSONValue(item).kind)")
+                    throw fail("\(key)[\(i)] must be a number, got \(JSONValue(item).kind)")
                 }
                 let v = Float(n.doubleValue)
-                guard v.isFinite else { throw fail("\(key).values[\(i)] = \(n) is not a finite Float32 value") }
+                guard v.isFinite else { throw fail("\(key)[\(i)] = \(n) is not a finite Float32 value") }
                 values.append(v)
             }
-            return (shape, values)
+            return values
         }
 
         /// `[height, width]`, both positive.

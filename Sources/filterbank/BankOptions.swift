@@ -3,16 +3,32 @@ import FilterBankIO
 import FilterBankKit
 
 /// Where the bank comes from and its geometry: shared by every subcommand that
-/// needs a bank.
+/// needs a bank (`apply`, `inspect`). The rules live in `BankRequest`.
 struct BankOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("JSON bank file: {\"depthwise\": {\"shape\": [kh,kw,C,M], \"values\": [...]}, optional \"pointwise\", \"strides\", \"padding\", \"dilations\"}.", valueName: "bank.json"))
+    @Option(help: ArgumentHelp(
+        "A bank file, read by its extension: .json ({\"depthwise\": {\"shape\": [kh,kw,C,M], \"values\": [...]}, optional \"pointwise\", \"bias\", \"strides\", \"padding\", \"dilations\"}), .npz (numpy.savez of depthwise/pointwise/bias arrays, Keras names accepted) or .mat (libvips matrix); or a built-in bank: edges, gradients, gabor:N, blur-pyramid:N, compass.",
+        valueName: "file|name"))
     var bank: String?
 
-    @Option(help: ArgumentHelp("Depthwise filter as a .npy array [kh, kw, C, M] (TensorFlow layout).", valueName: "dw.npy"))
+    @Option(help: ArgumentHelp("Depthwise filter as a .npy array [kh, kw, C, M] (TensorFlow layout) or [C*M, 1, kh, kw] (--layout torch).", valueName: "dw.npy"))
     var depthwise: String?
 
-    @Option(help: ArgumentHelp("Pointwise filter as a .npy array [1, 1, C*M, O]; needs --depthwise.", valueName: "pw.npy"))
+    @Option(help: ArgumentHelp("Pointwise filter as a .npy array [1, 1, C*M, O] or [O, C*M, 1, 1] (--layout torch); needs --depthwise.", valueName: "pw.npy"))
     var pointwise: String?
+
+    @Option(name: .customLong("kernel"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "A kernel applied to every input channel; repeat for more (M = number of kernels): sobel-x, gaussian:sigma=2, gabor:theta=45,sigma=3,lambda=8, or a literal \"3x3: 1,0,-1, 2,0,-2, 1,0,-1\". 'filterbank kernels' lists them.",
+        valueName: "spec"))
+    var kernels: [String] = []
+
+    @Option(help: ArgumentHelp("Layout of .npy/.npz weights: tf ([kh,kw,C,M], [1,1,C*M,O]) or torch ([C*M,1,kh,kw], [O,C*M,1,1]). Default tf.", valueName: "tf|torch"))
+    var layout: WeightLayout?
+
+    @Flag(help: "Scale each depthwise kernel to sum 1 (kernels whose sum is zero, such as derivatives, are left as they are).")
+    var normalize = false
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Add B to every output channel (replaces the bank's own bias or .mat offset).", valueName: "b"))
+    var bias: Float?
 
     @Option(help: ArgumentHelp("Strides SH,SW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "sh,sw"))
     var strides: HeightWidthArgument?
@@ -23,25 +39,22 @@ struct BankOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Dilations DH,DW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "dh,dw"))
     var dilations: HeightWidthArgument?
 
+    var request: BankRequest {
+        BankRequest(bank: bank, depthwise: depthwise, pointwise: pointwise, kernels: kernels,
+                    layout: layout, normalize: normalize, bias: bias)
+    }
+
     func validate() throws {
-        if bank != nil && (depthwise != nil || pointwise != nil) {
-            throw ValidationError("use either --bank or --depthwise/--pointwise, not both")
-        }
-        if pointwise != nil && depthwise == nil {
-            throw ValidationError("--pointwise needs --depthwise")
-        }
-        if let bank, !bank.lowercased().hasSuffix(".json") {
-            throw ValidationError("--bank takes a .json bank file, got '\(bank)'")
-        }
+        do { try request.validate() } catch { throw ValidationError(error.message) }
     }
 
     /// Loads the bank the options name (the built-in `edges` when none).
     func source() throws(FileError) -> BankSource {
-        if let bank { return .file(try BankFile.load(path: bank)) }
-        if let depthwise { return .file(try BankFile.loadNpy(depthwise: depthwise, pointwise: pointwise)) }
-        return .edges
+        try request.load()
     }
 }
+
+extension WeightLayout: ExpressibleByArgument {}
 
 struct HeightWidthArgument: ExpressibleByArgument {
     let value: HeightWidth

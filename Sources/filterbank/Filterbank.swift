@@ -16,6 +16,6 @@ struct Filterbank: ParsableCommand {
               filterbank apply *.png -o out --bank bank.json
               filterbank apply x.npy -o out --depthwise dw.npy --format npy
             """,
-        subcommands: [Apply.self]
+        subcommands: [Apply.self, Inspect.self, Kernels.self]
     )
 }

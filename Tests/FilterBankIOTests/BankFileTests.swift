@@ -73,7 +73,7 @@ private typealias S = BankIOTestSupport
     }
 
     @Test(arguments: [
-        ("bad_unknown_key.json", ["unknown key \"strides_h\"", "(allowed: depthwise, pointwise, strides, padding, dilations, name, description)"]),
+        ("bad_unknown_key.json", ["unknown key \"strides_h\"", "(allowed: depthwise, pointwise, strides, padding, dilations, bias, name, description)"]),
         ("bad_wrong_count.json", ["depthwise filter shape [3, 3, 3, 2] needs 54 values, got 53"]),
         ("bad_nan_huge.json", ["invalid JSON", "1e999"]),
         ("bad_nan_string.json", ["depthwise.values[0] must be a number", "\"NaN\""]),
