@@ -63,13 +63,17 @@ public struct ApplyJob: Sendable {
     /// JPEG quality, 1...100.
     public var jpegQuality = 90
     /// A contact sheet per image at this path (fields `{stem}` and `{n}` as in
-    /// `NameTemplate`; `{n}` is appended for a batch when absent), or nil.
+    /// `NameTemplate`; `{n}` is appended for a batch when absent), or nil. A
+    /// bare file name is placed in the input's output folder.
     public var montage: String?
     public var colormap: Colormap = .gray
     /// Orientation, alpha and gray conversion of decoded images.
     public var transforms = InputTransforms()
     /// Accept a JPEG that ends early (libjpeg's grey rows) instead of failing it.
     public var allowTruncated = false
+    /// Fail an input on any codec warning; checked before its outputs are
+    /// moved into place, so a failed input replaces nothing.
+    public var failOnWarnings = false
 
     public init(bank: BankSource = .edges, strides: HeightWidth? = nil, dilations: HeightWidth? = nil,
                 padding: Padding? = nil, format: OutputFormat = .png, outputDirectory: String,
@@ -136,7 +140,11 @@ public struct ApplyJob: Sendable {
             outputs = try channelNames(stem: stem, plan: engine.plan, input: path).map { join(directory, $0 + ext) }
         }
         if let montage {
-            outputs += (0..<output.batch).map { montagePath(montage, stem: stem, batch: $0, batchCount: output.batch) }
+            outputs += (0..<output.batch).map {
+                // A bare file name goes beside the channel files (mirrored folders included); a path is taken as given.
+                let file = montagePath(montage, stem: stem, batch: $0, batchCount: output.batch)
+                return file.contains("/") ? file : join(directory, file)
+            }
         }
         if writeStatistics { outputs.append(join(directory, stem + ".json")) }
         return PreparedInput(path: path, outputDirectory: directory, outputs: outputs, source: source, engine: engine)
@@ -207,6 +215,9 @@ public struct ApplyJob: Sendable {
                              finalPath: prepared.outputs[prepared.outputs.count - 1])
         }
         try sink.finish()
+        if failOnWarnings, let first = source.warnings.first {
+            throw FileError(path: path, message: "codec warning: \(first) (a failure under --fail-on warning)")
+        }
         let written = try staged.commit()
         return ApplyResult(input: path, outputs: written, warnings: source.warnings,
                            inputShape: prepared.inputShape, outputShape: output)

@@ -309,6 +309,9 @@ public final class BatchRun: Sendable {
                 throw FileError(path: item.path, message: problem)
             }
             var job = job
+            // A warning given after the last row (the codec's end-of-file checks) still fails the
+            // input before anything is renamed into place.
+            job.failOnWarnings = configuration.failOn == .warning
             if configuration.skipExisting {
                 let present = prepared.outputs.count(where: FilePaths.exists)
                 if present == prepared.outputs.count {
@@ -326,11 +329,6 @@ public final class BatchRun: Sendable {
                 path: prepared.path, outputDirectory: prepared.outputDirectory, outputs: prepared.outputs,
                 source: tracked, engine: prepared.engine))
             warnings = result.warnings
-            if configuration.failOn == .warning, let first = result.warnings.first {
-                // A warning given after the last row (the codec's end-of-file checks): take the outputs back.
-                for output in result.outputs { unlink(output) }
-                throw FileError(path: item.path, message: TrackedRowSource.warningMessage(first))
-            }
             return (InputOutcome(path: item.path, status: .ok, outputs: result.outputs, size: size, shape: shape,
                                  milliseconds: milliseconds(), warnings: result.warnings), nil)
         } catch {

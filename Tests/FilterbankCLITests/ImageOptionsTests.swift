@@ -47,11 +47,11 @@ import FilterBankKit
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (input, bank, values) = try Self.smallCase(in: dir)
-        let sheet = dir.appendingPathComponent("sheet.png").path
+        // A bare name lands beside the channel files.
         let r = try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("out").path, "--bank", bank,
-                                   "--montage", sheet, "--colormap", "viridis"])
+                                   "--montage", "{stem}-sheet.png", "--colormap", "viridis"])
         #expect(r.status == 0, "\(r.stderr)")
-        let image = try ImageDecoder.decode(path: sheet)
+        let image = try ImageDecoder.decode(path: dir.appendingPathComponent("out/small-sheet.png").path)
         #expect(image.tensor.shape.channels == 3)
         let level = PixelMapping.clampToUInt8(values[0, 2, 1, 0])
         let (red, green, blue) = Colormap.viridis.rgb(level)
