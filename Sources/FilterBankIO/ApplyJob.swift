@@ -240,13 +240,17 @@ public struct ApplyJob: Sendable {
             throw FileError(path: input, message: "name template '\(template.text)' uses {c}, {m} or {kernel}, which a separable bank's outputs do not have")
         }
         let multiplier = plan.bank.depthwise.multiplier
+        // Kernel names for {kernel}, made file-name safe (e.g. "gaussian:sigma=2" -> "gaussian-sigma-2").
+        let kernelNames = (try? bank.spec(channels: plan.input.channels))?.kernelNames?.map { name in
+            String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "-" })
+        }
         var names: [String] = []
         var seen: [String: Int] = [:]
         for n in 0..<output.batch {
             for k in 0..<output.channels {
                 let name = batchTemplate.name(stem: stem, channel: k, channelCount: output.channels, batch: n,
                                               batchCount: output.batch, multiplier: multiplier,
-                                              inputChannels: plan.input.channels, kernelNames: nil)
+                                              inputChannels: plan.input.channels, kernelNames: kernelNames)
                 if let other = seen[name] {
                     throw FileError(path: input, message: "name template '\(template.text)' gives output channels \(other) and \(n * output.channels + k) the same name '\(name)'")
                 }

@@ -79,7 +79,14 @@ import FilterBankKit
         let r = try runFilterbank(["apply", input, "-o", out.path, "--name", "{stem}-in{c}-{kernel}"])
         #expect(r.status == 0, "\(r.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(names == ["signed-in0-k0.png", "signed-in0-k1.png", "signed-in1-k0.png", "signed-in1-k1.png"])
+        // The default bank is edges: its kernels are named sobel-x and sobel-y.
+        #expect(names == ["signed-in0-sobel-x.png", "signed-in0-sobel-y.png", "signed-in1-sobel-x.png", "signed-in1-sobel-y.png"])
+        let unnamed = dir.appendingPathComponent("unnamed")
+        let bank = dir.appendingPathComponent("b.json").path
+        try #"{"depthwise": {"shape": [1, 1, 2, 2], "values": [1, 2, 3, 4]}}"#.write(toFile: bank, atomically: true, encoding: .utf8)
+        #expect(try runFilterbank(["apply", input, "-o", unnamed.path, "--bank", bank, "--name", "{stem}-{c}-{kernel}"]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: unnamed.path).sorted()
+                == ["signed-0-k0.png", "signed-0-k1.png", "signed-1-k0.png", "signed-1-k1.png"])
 
         let clash = try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("o2").path, "--name", "{stem}-{c}"])
         #expect(clash.status == 1)
