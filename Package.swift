@@ -38,6 +38,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The engine benchmark (issue 6): `swift run -c release Benchmarks`. A plain
+        // executable target: package-benchmark would need tools 6.1 and traits for
+        // what a timing loop, ru_maxrss and a reference check do here.
+        .executableTarget(name: "Benchmarks", dependencies: ["FilterBankKit", "FilterBankIO"], path: "Benchmarks"),
         .testTarget(name: "FilterBankKitTests", dependencies: ["FilterBankKit"],
                     exclude: []),
         .testTarget(name: "FilterBankIOTests", dependencies: ["FilterBankIO", "FilterBankKit"]),

@@ -1,243 +1,593 @@
-import Dispatch
-
 /// The fast convolution engine: computes any range of output rows of one image
 /// from the input rows they need.
 ///
-/// How it works (for one output row `y`):
-/// 1. Each input row that a kernel row reads is *expanded* once into a padded
-///    row of `W_pad * C * M` floats: every input channel repeated M times, in
-///    output-channel order `c * M + m`, with zero columns where the padding is.
-///    Expanded rows live in a small ring keyed by input row, so that
-///    neighbouring output rows reuse them.
-/// 2. For stride 1 along the width, output row `acc[x * CM + k]` is
-///    `sum_{i, j} E_i[(x + j * dw) * CM + k] * w[i, j, k]`: a contiguous,
-///    modulo-free sweep per tap, `acc[t] += e[t] * wt[t]`, with the tap's
-///    weights broadcast along a tile of the row ahead of time. The compiler
-///    vectorises it. Wider strides use a per-pixel loop over `CM`.
-/// 3. A separable bank multiplies the depthwise row (kept in scratch, never
-///    stored in full) by the `[CM, O]` pointwise matrix.
+/// How it works (for one output row `y`, or a pair `y, y + 1`):
+/// 1. Padded rows. When the multiplier is 1 or a multiple of 8 the input
+///    rows are read *in place* (`P = C` floats a pixel): only the few padding
+///    columns at the left and right edges are built, per row, in a small ring
+///    keyed by image row. Otherwise each row is *expanded* once into the ring
+///    as a whole padded row of `paddedWidth * C * M` floats, every input
+///    channel repeated M times (`P = C * M`, output-channel order
+///    `c * M + m`). Padding columns hold the border mode's values; rows above
+///    or below the image are zero rows (skipped) or, under another border
+///    mode, the image rows it maps them to.
+/// 2. One of three paths computes the depthwise result (see `Path`):
+///    - `direct`: `acc[t] = sum_{i, j} E_i[t + j * dw * P] * w_ij[t mod P]`, a
+///      contiguous, modulo-free sweep over the row with the tap weights
+///      pre-tiled along the period and held in SIMD8 registers
+///      (`EngineKernels.sweep`, `sweep24`); with vertical stride and dilation
+///      1, two output rows at a time share every input load (`sweepPair24`);
+///    - `broadcast` (M a multiple of 8): each input sample broadcast against
+///      the vector of its M kernels' weights, eight pixels at a time;
+///    - `rank1`: every kernel is a column times a row (Gaussian, box, Sobel,
+///      any user kernel whose factorisation error is at most `rank1Tolerance`)
+///      and larger than 3x3 (`prefersRank1`, measured): a vertical `kh x 1`
+///      pass (paired) into a padded scratch row, then a horizontal `1 x kw`
+///      pass, `kh + kw` instead of `kh * kw` multiply-adds.
+/// 3. A separable bank runs the depthwise step over tiles of pixels whose
+///    `C * M` values stay in L1, each followed at once by the pointwise step
+///    as a blocked matrix product (`EngineKernels.pointwise`): the depthwise
+///    intermediate never exists in memory beyond one tile.
 ///
-/// Rows outside the image are zero padding and are skipped. The result agrees
-/// with `ReferenceConvolution` to float32 rounding (tests check it on random
-/// shapes, strides, dilations, paddings and bands).
+/// `apply` splits output rows into bands (of every image of the batch) that
+/// `DispatchQueue.concurrentPerform` hands to one worker per core, each with
+/// one `Workspace` allocated once. Nothing is allocated per row or pixel.
+///
+/// The result agrees with `ReferenceConvolution` to float32 rounding (tests
+/// check every path on random shapes, strides, dilations, paddings, border
+/// modes and bands). A band's rows are bit-identical to the same rows
+/// computed as part of the whole image (single and paired rows add in the
+/// same order).
 public struct ConvolutionEngine: Sendable {
+    /// How the depthwise step is computed.
+    public enum Path: String, Sendable {
+        case direct, broadcast, rank1
+    }
+
     public let plan: ConvolutionPlan
+    public let path: Path
     /// `C * M`: channels of the depthwise result.
     let depthChannels: Int
-    /// Output pixels per tile of the stride-1 sweep.
-    let tilePixels: Int
-    /// For tap `t = i * kw + j`: its `CM` weights repeated `tilePixels` times.
-    let tiledWeights: [Float]
-    /// Columns of an expanded row: `(W_out - 1) * sw + effective kernel width`.
+    /// `P`: floats per pixel of a padded row (`C` or `C * M`).
+    let period: Int
+    /// Columns of a padded row: `(W_out - 1) * sw + effective kernel width`.
     let paddedWidth: Int
-    /// Expanded rows kept per workspace.
+    /// Padded rows kept per workspace (at least `kh`, so all rows of one
+    /// output row fit; `effective kernel height` when that is small enough,
+    /// so dilated kernels reuse rows too).
     let ringSlots: Int
+    /// A multiple of both `P` and 32; weight tiles repeat with this period.
+    let tileLength: Int
+    /// Floats between consecutive tiles: `tileLength + 32`.
+    let tileStride: Int
+    /// `direct`: `kh * kw` tiles (tap `i * kw + j`); `rank1`: `kh` column
+    /// tiles then `kw` row tiles; `broadcast`: the filter's own values.
+    let tiles: [Float]
+    /// Pixels per depthwise tile of a separable bank (a multiple of 32, or the whole row).
+    let tilePixels: Int
+    /// Rows are read in place (`P == C`): only the padding columns at the
+    /// left and right edges are built in the ring; output pixels `interior`
+    /// read the input rows themselves (no copy of the image).
+    let inPlace: Bool
+    /// Output pixels whose taps all fall inside the image (`inPlace` only).
+    let interior: Range<Int>
+    /// Padded columns `0..<leftColumns` (read by pixels before `interior`) and
+    /// `rightStart..<paddedWidth` (read by pixels after it), built per row.
+    let leftColumns: Int
+    let rightStart: Int
+    /// Floats of one ring slot: both edge strips (`inPlace`) or a whole padded row.
+    let slotFloats: Int
+    /// Output rows are computed two at a time (`EngineKernels.sweepPair24`;
+    /// for `rank1`, the vertical pass): depthwise only, strides and vertical
+    /// dilation 1, and a period dividing 24.
+    let pairs: Bool
 
-    public init(plan: ConvolutionPlan) {
+    /// Relative Frobenius error up to which a kernel runs as rank 1. At 1e-6
+    /// the two-pass result differs from the direct sum by at most
+    /// `1e-6 * ||K||_F * ||window||_2` plus float32 rounding (well inside the
+    /// tests' 1e-5 relative tolerance against the Double reference).
+    public static let rank1Tolerance = 1e-6
+
+    /// Whether rank-1 kernels of this size and multiplier run as two passes,
+    /// decided by measurement (`Benchmarks --all`, 4008x2988x3, M = 1,
+    /// stride 1, 2 threads, median of 7 interleaved rounds, README
+    /// "Performance"), haswell+FMA build / portable build:
+    /// - Sobel 3x3: direct 16.1 / 23.8 ms, rank 1 21.8 / 26.6 ms: direct wins
+    ///   (the paired direct kernel is memory-bound at 3x3; the scratch pass is not free);
+    /// - Gaussian 5x5: direct 33.3 / 49.2 ms, rank 1 25.3 / 32.5 ms;
+    /// - Gaussian 7x7: direct 45.0 / 85.6 ms, rank 1 28.7 / 39.2 ms.
+    /// So two passes from 10 taps on (sizes between 3x3 and 5x5 were not
+    /// measured). With M a multiple of 8 the broadcast path (no row
+    /// expansion) is kept: rank 1 would expand rows to `C * M` channels, which
+    /// at 3x3 M=8 cost 1.6x with FMA (expanded direct 138 ms vs broadcast
+    /// 87 ms), and Sobel M=8 as rank 1 ran 2.1x slower than broadcast in a
+    /// quick check (345 vs 161 ms, on a loaded machine). 1xN and Nx1 kernels
+    /// gain nothing from two passes.
+    public static func prefersRank1(kernelHeight kh: Int, kernelWidth kw: Int, multiplier m: Int) -> Bool {
+        kh > 1 && kw > 1 && kh * kw >= 10 && m % 8 != 0
+    }
+
+    /// Plans the engine. `path` asks for one path (benchmarks and tests use
+    /// it); a path that cannot compute this bank exactly (`rank1` for a kernel
+    /// that is not rank 1 within `rank1Tolerance`, `broadcast` for a
+    /// multiplier that is not a multiple of 8) falls back to the automatic
+    /// choice, so the result is always the same convolution. `path` tells
+    /// which one runs.
+    public init(plan: ConvolutionPlan, path requested: Path? = nil) {
         self.plan = plan
         let f = plan.bank.depthwise
-        depthChannels = f.outputChannels
-        tilePixels = max(1, min(plan.columns.outputSize, 1024 / max(1, depthChannels)))
-        let span = tilePixels * depthChannels
-        var tiled = [Float](repeating: 0, count: f.kernelHeight * f.kernelWidth * span)
-        for tap in 0..<(f.kernelHeight * f.kernelWidth) {
-            for p in 0..<tilePixels {
-                for k in 0..<depthChannels {
-                    tiled[tap * span + p * depthChannels + k] = f.values[tap * depthChannels + k]
-                }
+        let cm = f.outputChannels
+        depthChannels = cm
+        paddedWidth = (plan.columns.outputSize - 1) * plan.columns.stride + plan.columns.effectiveKernel
+
+        // Factorise every kernel when rank 1 could be chosen.
+        var factors: [KernelFactorization] = []
+        let wantsRank1 = requested.map { $0 == .rank1 }
+            ?? Self.prefersRank1(kernelHeight: f.kernelHeight, kernelWidth: f.kernelWidth, multiplier: f.multiplier)
+        if wantsRank1 {
+            for k in 0..<cm {
+                let kernel = (0..<(f.kernelHeight * f.kernelWidth)).map { f.values[$0 * cm + k] }
+                let factor = KernelFactorization(kernel: kernel, height: f.kernelHeight, width: f.kernelWidth)
+                guard factor.relativeError <= Self.rank1Tolerance else { factors = []; break }
+                factors.append(factor)
             }
         }
-        tiledWeights = tiled
-        paddedWidth = (plan.columns.outputSize - 1) * plan.columns.stride + plan.columns.effectiveKernel
-        // Keep every row one output row can read (full reuse along the height)
-        // unless that is large; with fewer slots results are the same, only
-        // rows are expanded again.
-        let rowFloats = paddedWidth * depthChannels
+        let chosen: Path
+        if !factors.isEmpty {
+            chosen = .rank1
+        } else if f.multiplier % 8 == 0 && requested != .direct {
+            chosen = .broadcast
+        } else {
+            chosen = .direct
+        }
+        path = chosen
+        let p = (chosen == .broadcast || f.multiplier == 1) ? f.inputChannels : cm
+        period = p
+        tileLength = Self.leastCommonMultiple(p, 32)
+        tileStride = tileLength + 32
+        let tileCount: Int
+        switch chosen {
+        case .direct: tileCount = f.kernelHeight * f.kernelWidth
+        case .rank1: tileCount = f.kernelHeight + f.kernelWidth
+        case .broadcast: tileCount = 0
+        }
+        var tiled = [Float](repeating: 0, count: max(1, tileCount * tileStride))
+        for tile in 0..<tileCount {
+            for t in 0..<tileStride {
+                let k = t % p  // p == cm on these paths
+                let value: Float
+                switch chosen {
+                case .direct: value = f.values[tile * cm + k]
+                case .rank1: value = tile < f.kernelHeight ? factors[k].column[tile] : factors[k].row[tile - f.kernelHeight]
+                case .broadcast: value = 0
+                }
+                tiled[tile * tileStride + t] = value
+            }
+        }
+        tiles = chosen == .broadcast ? f.values : tiled
+        let outWidth = plan.columns.outputSize
+        let sw = plan.columns.stride, left = plan.columns.padBefore
+        inPlace = p == f.inputChannels
+        if inPlace {
+            let first = min(outWidth, (left + sw - 1) / sw)  // first x with x * sw - left >= 0
+            let fit = plan.input.width - plan.columns.effectiveKernel + left  // x * sw <= fit stays inside
+            let end = max(first, min(outWidth, fit >= 0 ? fit / sw + 1 : 0))
+            interior = first..<end
+            leftColumns = first > 0 ? (first - 1) * sw + plan.columns.effectiveKernel : 0
+            rightStart = end < outWidth ? end * sw : paddedWidth
+        } else {
+            interior = 0..<0
+            leftColumns = 0
+            rightStart = paddedWidth
+        }
+        slotFloats = inPlace ? (leftColumns + paddedWidth - rightStart) * p : paddedWidth * p
+        pairs = chosen != .broadcast && plan.bank.pointwise == nil && sw == 1 && plan.rows.stride == 1
+            && plan.rows.dilation == 1 && 24 % p == 0
         let effective = plan.rows.effectiveKernel
-        ringSlots = effective * rowFloats <= 8 << 20 ? effective : f.kernelHeight
+        let least = f.kernelHeight + (pairs ? 1 : 0)
+        ringSlots = effective * slotFloats <= 8 << 20 ? max(effective + (pairs ? 1 : 0), least) : least
+        if plan.bank.pointwise != nil {
+            let pixels = max(32, (4096 / cm) / 32 * 32)
+            tilePixels = min(pixels, plan.columns.outputSize)
+        } else {
+            tilePixels = plan.columns.outputSize
+        }
     }
 
     public init(input: TensorShape, bank: FilterBank) throws(FilterBankError) {
         self.init(plan: try ConvolutionPlan(input: input, bank: bank))
     }
 
-    /// Convolves a whole tensor. Output rows are split into bands computed on
-    /// all cores (`parallel`), or in order on the calling thread.
-    public func apply(to input: Tensor, parallel: Bool = true) -> Tensor {
-        precondition(input.shape == plan.input, "engine planned for \(plan.input), given \(input.shape)")
-        let out = plan.output
-        let bandsPerImage = parallel ? min(out.height, 16) : 1
-        let bandRows = (out.height + bandsPerImage - 1) / bandsPerImage
-        let values = [Float](unsafeUninitializedCapacity: out.count) { buffer, initialized in
-            let outBase = SendablePointer(buffer.baseAddress!)
-            input.values.withUnsafeBufferPointer { inBuffer in
-                let inBase = SendablePointer(UnsafeMutablePointer(mutating: inBuffer.baseAddress!))
-                let work = { @Sendable (task: Int) in
-                    let n = task / bandsPerImage
-                    let first = (task % bandsPerImage) * bandRows
-                    guard first < out.height else { return }  // bands are rounded up: the last may be empty
-                    let rows = first..<min(first + bandRows, out.height)
-                    let image = InputBand(rows: UnsafePointer(inBase.pointer + n * plan.input.imageCount),
-                                          firstRow: 0, rowCount: plan.input.height)
-                    let workspace = Workspace(engine: self)
-                    computeRows(rows, from: image,
-                                into: outBase.pointer + n * out.imageCount + first * out.rowCount,
-                                workspace: workspace)
-                }
-                let tasks = out.batch * bandsPerImage
-                if parallel && tasks > 1 {
-                    DispatchQueue.concurrentPerform(iterations: tasks, execute: work)
-                } else {
-                    for task in 0..<tasks { work(task) }
-                }
-            }
-            initialized = out.count
-        }
-        return Tensor(shape: out, values: values)
+    static func leastCommonMultiple(_ a: Int, _ b: Int) -> Int {
+        var (x, y) = (a, b)
+        while y != 0 { (x, y) = (y, x % y) }
+        return a / x * b
     }
 
     /// Computes output rows `outputRows` of one image into `output` (which
     /// points at the first of those rows; rows are `W_out * K` floats).
     ///
-    /// `input` must hold at least `plan.inputRows(forOutputRows: outputRows)`.
+    /// `input` must hold at least `plan.inputRows(forOutputRows: outputRows)`
+    /// (which, under a non-zero border mode, includes the rows the padding
+    /// maps to).
     public func computeRows(_ outputRows: Range<Int>, from input: InputBand,
                             into output: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let needed = plan.inputRows(forOutputRows: outputRows)
         precondition(needed.isEmpty || (input.firstRow <= needed.lowerBound
                                          && needed.upperBound <= input.firstRow + input.rowCount),
                      "band rows \(input.firstRow)..<\(input.firstRow + input.rowCount) miss input rows \(needed)")
+        precondition(workspace.rowFloats == max(1, slotFloats) && workspace.ringSlots == ringSlots,
+                     "workspace made for another engine")
         let f = plan.bank.depthwise
+        let kh = f.kernelHeight, kw = f.kernelWidth
         let cm = depthChannels
+        let p = period
         let outWidth = plan.columns.outputSize
-        let rowSpan = outWidth &* cm
-        let outRowFloats = outWidth &* plan.bank.outputChannels
+        let outChannels = plan.bank.outputChannels
+        let outRowFloats = outWidth &* outChannels
         let sw = plan.columns.stride, dw = plan.columns.dilation
-        let kw = f.kernelWidth
-        tiledWeights.withUnsafeBufferPointer { tiledBuffer in
-            let tiled = tiledBuffer.baseAddress!
-            let span = tilePixels &* cm
-            for y in outputRows {
-                let acc = plan.bank.pointwise == nil
-                    ? output + (y - outputRows.lowerBound) &* outRowFloats
-                    : workspace.depthRow
-                acc.initialize(repeating: 0, count: rowSpan)
-                for i in 0..<f.kernelHeight {
-                    let iy = plan.rows.inputIndex(output: y, tap: i)
-                    guard iy >= 0, iy < plan.input.height else { continue }  // zero padding
-                    let expanded = workspace.expandedRow(iy, from: input, engine: self)
-                    if sw == 1 {
-                        var start = 0
-                        while start < rowSpan {
-                            let count = min(span, rowSpan &- start)
-                            for j in 0..<kw {
-                                let e = expanded + (j &* dw &* cm &+ start)
-                                let w = tiled + (i &* kw &+ j) &* span
-                                let a = acc + start
-                                for t in 0..<count { a[t] += e[t] * w[t] }
-                            }
-                            start &+= span
-                        }
+        let left = plan.columns.padBefore
+        let width = plan.input.width
+        let pointwise = plan.bank.pointwise
+        let bias = plan.bank.bias
+        // sources[0..<kh]: the rows for pixels before `interior` (or for the
+        // whole row); [kh..<2kh]: in place, for `interior`; [2kh..<3kh]: after it.
+        let sources = workspace.sources
+        let weights = workspace.weights
+        let twoPass = path == .rank1
+        // The pixel ranges of a row and where their rows are in `sources`.
+        var segments: [(pixels: Range<Int>, sources: Int)] = []
+        if inPlace && !twoPass {
+            segments = [(0..<interior.lowerBound, 0), (interior, kh), (interior.upperBound..<outWidth, 2 * kh)]
+            segments.removeAll { $0.pixels.isEmpty }
+        } else {
+            segments = [(0..<outWidth, 0)]
+        }
+        // The same for pairs of rows, whose `kh + 1` rows a segment are in `pairSources`.
+        let pairSegments = segments.map { (pixels: $0.pixels, sources: $0.sources / max(1, kh) * (kh + 1)) }
+        // Padded rows are reused only within this call: the caller may refill
+        // the same band memory with other rows (or another image) between calls.
+        workspace.forgetRows()
+        tiles.withUnsafeBufferPointer { tileBuffer in
+            let tileBase = tileBuffer.baseAddress!
+            var y = outputRows.lowerBound
+            while y < outputRows.upperBound {
+                if pairs && y &+ 1 < outputRows.upperBound {
+                    computePair(y, from: input, into: output + (y &- outputRows.lowerBound) &* outRowFloats,
+                                segments: pairSegments, workspace: workspace, tiles: tileBase)
+                    y &+= 2
+                    continue
+                }
+                defer { y &+= 1 }
+                let outRow = output + (y &- outputRows.lowerBound) &* outRowFloats
+                // Gather the rows this output row reads (zero rows are skipped).
+                var rows = 0
+                workspace.beginRow()
+                for i in 0..<kh {
+                    guard let r = plan.sourceRow(plan.rows.inputIndex(output: y, tap: i)) else { continue }
+                    precondition(r >= input.firstRow && r < input.firstRow + input.rowCount,
+                                 "input row \(r) is not in the band \(input.firstRow)..<\(input.firstRow + input.rowCount)")
+                    let image = input.rows + (r &- input.firstRow) &* plan.input.rowCount
+                    if inPlace && twoPass {
+                        sources[rows] = image
+                    } else if inPlace {
+                        let strips = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
+                        sources[rows] = strips
+                        sources[kh &+ rows] = image - left &* p
+                        sources[2 &* kh &+ rows] = strips + (leftColumns &- rightStart) &* p
                     } else {
-                        for j in 0..<kw {
-                            let w = tiled + (i &* kw &+ j) &* span
-                            for x in 0..<outWidth {
-                                let e = expanded + (x &* sw &+ j &* dw) &* cm
-                                let a = acc + x &* cm
-                                for k in 0..<cm { a[k] += e[k] * w[k] }
+                        sources[rows] = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
+                    }
+                    switch path {
+                    case .direct: weights[rows] = tileBase + i &* kw &* tileStride
+                    case .rank1: weights[rows] = tileBase + i &* tileStride
+                    case .broadcast: weights[rows] = tileBase + i &* kw &* cm
+                    }
+                    rows &+= 1
+                }
+                if twoPass {
+                    let scratch = workspace.scratchRow
+                    if inPlace {
+                        // Vertical pass over the image's columns, placed at their
+                        // padded positions; the padding columns then copy the
+                        // column the border maps them to (the pass is per column).
+                        sweep(sources: sources, weights: weights, rows: rows, taps: 1, tapStride: 0,
+                              tileLength: tileLength, tileStride: tileStride,
+                              from: 0, count: width &* p, into: scratch + left &* p)
+                        padColumns(of: scratch, columns: 0..<min(left, paddedWidth))
+                        padColumns(of: scratch, columns: min(left &+ width, paddedWidth)..<paddedWidth)
+                    } else {
+                        // Vertical pass over the whole padded rows.
+                        sweep(sources: sources, weights: weights, rows: rows, taps: 1, tapStride: 0,
+                              tileLength: tileLength, tileStride: tileStride,
+                              from: 0, count: paddedWidth &* p, into: scratch)
+                    }
+                    sources[0] = UnsafePointer(scratch)
+                    weights[0] = tileBase + kh &* tileStride
+                    rows = 1
+                }
+                for segment in segments {
+                    var x0 = segment.pixels.lowerBound
+                    while x0 < segment.pixels.upperBound {
+                        let x1 = min(x0 &+ tilePixels, segment.pixels.upperBound)
+                        let depth = pointwise == nil ? outRow + x0 &* cm : workspace.depthTile
+                        depthwise(pixels: x0..<x1, rows: rows, taps: kw, into: depth,
+                                  sources: sources + segment.sources, weights: weights, p: p, cm: cm, sw: sw, dw: dw,
+                                  channels: f.inputChannels, multiplier: f.multiplier)
+                        if let pointwise {
+                            pointwise.values.withUnsafeBufferPointer { matrix in
+                                EngineKernels.pointwise(workspace.depthTile, pixels: x1 &- x0, depth: cm,
+                                                        matrix: matrix.baseAddress!, outputs: outChannels,
+                                                        into: outRow + x0 &* outChannels)
                             }
                         }
+                        if let bias {
+                            bias.withUnsafeBufferPointer { b in
+                                EngineKernels.addBias(b.baseAddress!, channels: outChannels, pixels: x1 &- x0,
+                                                      to: outRow + x0 &* outChannels)
+                            }
+                        }
+                        x0 = x1
                     }
                 }
-                let row = output + (y - outputRows.lowerBound) &* outRowFloats
-                if let pointwise = plan.bank.pointwise {
-                    Self.pointwiseRow(acc, pixels: outWidth, depth: cm, matrix: pointwise, into: row)
+            }
+        }
+    }
+
+    /// Output rows `y` and `y + 1` (at `outRow` and the row after it) with
+    /// `EngineKernels.sweepPair24`, from the `kh + 1` padded rows they read.
+    private func computePair(_ y: Int, from input: InputBand, into outRow: UnsafeMutablePointer<Float>,
+                             segments: [(pixels: Range<Int>, sources: Int)],
+                             workspace: Workspace, tiles tileBase: UnsafePointer<Float>) {
+        let f = plan.bank.depthwise
+        let kh = f.kernelHeight, kw = f.kernelWidth
+        let p = period
+        let union = kh &+ 1
+        let left = plan.columns.padBefore
+        let outRowFloats = plan.columns.outputSize &* depthChannels
+        let sources = workspace.pairSources
+        workspace.beginRow()
+        let top = plan.rows.inputIndex(output: y, tap: 0)
+        for u in 0..<union {
+            guard let r = plan.sourceRow(top &+ u) else {
+                sources[u] = nil
+                sources[union &+ u] = nil
+                sources[2 &* union &+ u] = nil
+                continue
+            }
+            precondition(r >= input.firstRow && r < input.firstRow + input.rowCount,
+                         "input row \(r) is not in the band \(input.firstRow)..<\(input.firstRow + input.rowCount)")
+            if inPlace && path == .rank1 {
+                sources[u] = input.rows + (r &- input.firstRow) &* plan.input.rowCount
+            } else if inPlace {
+                let strips = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
+                sources[u] = strips
+                sources[union &+ u] = input.rows + (r &- input.firstRow) &* plan.input.rowCount - left &* p
+                sources[2 &* union &+ u] = strips + (leftColumns &- rightStart) &* p
+            } else {
+                sources[u] = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
+            }
+        }
+        if path == .rank1 {
+            // The vertical pass of both rows at once, then each row's horizontal pass.
+            let width = plan.input.width
+            let outWidth = plan.columns.outputSize
+            let scratch = workspace.scratchRow
+            let offset = inPlace ? left &* p : 0
+            EngineKernels.sweepPair24(sources: sources, kernelRows: kh, weights: tileBase, rowStride: tileStride,
+                                      taps: 1, tapStride: 0, tileLength: tileLength, tileStride: tileStride,
+                                      from: 0, count: (inPlace ? width : paddedWidth) &* p,
+                                      into: scratch + offset, scratch + workspace.scratchFloats + offset)
+            for half in 0..<2 {
+                let row = scratch + half &* workspace.scratchFloats
+                if inPlace {
+                    padColumns(of: row, columns: 0..<min(left, paddedWidth))
+                    padColumns(of: row, columns: min(left &+ width, paddedWidth)..<paddedWidth)
                 }
-                if let bias = plan.bank.bias { Self.addBias(bias, to: row, pixels: outWidth) }
+                workspace.sources[0] = UnsafePointer(row)
+                workspace.weights[0] = tileBase + kh &* tileStride
+                sweep(sources: workspace.sources, weights: workspace.weights, rows: 1, taps: kw,
+                      tapStride: plan.columns.dilation &* p, tileLength: tileLength, tileStride: tileStride,
+                      from: 0, count: outWidth &* p, into: outRow + half &* outRowFloats)
+            }
+        } else {
+            for segment in segments {
+                EngineKernels.sweepPair24(sources: sources + segment.sources, kernelRows: kh, weights: tileBase,
+                                      rowStride: kw &* tileStride, taps: kw, tapStride: plan.columns.dilation &* p,
+                                      tileLength: tileLength, tileStride: tileStride,
+                                      from: segment.pixels.lowerBound &* p, count: segment.pixels.count &* p,
+                                      into: outRow + segment.pixels.lowerBound &* p,
+                                      outRow + outRowFloats + segment.pixels.lowerBound &* p)
+            }
+        }
+        if let bias = plan.bank.bias {
+            bias.withUnsafeBufferPointer { b in
+                EngineKernels.addBias(b.baseAddress!, channels: depthChannels, pixels: 2 &* plan.columns.outputSize, to: outRow)
             }
         }
     }
 
-    /// `out[x, o] = sum_k depth[x, k] * p[k, o]` for one row.
-    static func pointwiseRow(_ depth: UnsafeMutablePointer<Float>, pixels: Int, depth cm: Int,
-                             matrix: PointwiseFilter, into out: UnsafeMutablePointer<Float>) {
-        let outs = matrix.outputChannels
-        matrix.values.withUnsafeBufferPointer { pBuffer in
-            let p = pBuffer.baseAddress!
-            for x in 0..<pixels {
-                let o = out + x &* outs
-                o.initialize(repeating: 0, count: outs)
-                let d = depth + x &* cm
-                for k in 0..<cm {
-                    let a = d[k]
-                    let pk = p + k &* outs
-                    for j in 0..<outs { o[j] += a * pk[j] }
-                }
+    /// Fills padded columns `columns` of a row whose image columns are in
+    /// place (image column `ix` at padded column `ix + padLeft`) with the
+    /// column the border mode maps each to, or zeros.
+    private func padColumns(of row: UnsafeMutablePointer<Float>, columns: Range<Int>) {
+        let p = period, left = plan.columns.padBefore
+        for px in columns {
+            if let ix = plan.border.sourceIndex(px - left, size: plan.input.width) {
+                (row + px &* p).update(from: row + (ix &+ left) &* p, count: p)
+            } else {
+                (row + px &* p).update(repeating: 0, count: p)
             }
         }
     }
 
-    /// `row[x, k] += bias[k]` for one output row.
-    static func addBias(_ bias: [Float], to row: UnsafeMutablePointer<Float>, pixels: Int) {
-        bias.withUnsafeBufferPointer { b in
-            let k = b.count
-            for x in 0..<pixels {
-                let r = row + x &* k
-                for j in 0..<k { r[j] += b[j] }
+    /// The depthwise values of output pixels `pixels` of the current row into
+    /// `out` (`C * M` floats a pixel), from the gathered `sources`/`weights`.
+    @inline(__always)
+    private func depthwise(pixels: Range<Int>, rows: Int, taps: Int, into out: UnsafeMutablePointer<Float>,
+                           sources: UnsafePointer<UnsafePointer<Float>>,
+                           weights: UnsafePointer<UnsafePointer<Float>>,
+                           p: Int, cm: Int, sw: Int, dw: Int, channels: Int, multiplier: Int) {
+        switch path {
+        case .broadcast:
+            EngineKernels.broadcastSweep(sources: sources, weights: weights, rows: rows, taps: taps,
+                                         tapStride: dw &* p, channels: channels, multiplier: multiplier,
+                                         pixelStride: sw &* p, pixels: pixels, into: out)
+        case .direct, .rank1:
+            if sw == 1 {
+                sweep(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: dw &* p,
+                                    tileLength: tileLength, tileStride: tileStride,
+                                    from: pixels.lowerBound &* p, count: pixels.count &* p, into: out)
+            } else {
+                EngineKernels.stridedSweep(sources: sources, weights: weights, rows: rows, taps: taps,
+                                           tapStride: dw &* p, tileStride: tileStride, period: p,
+                                           pixelStride: sw &* p, pixels: pixels, into: out)
             }
         }
     }
 
-    /// Per-worker scratch: the ring of expanded rows and a depthwise row.
-    /// Allocated once per band or thread, never per pixel; not shared.
+    /// `EngineKernels.sweep`, or its faster form when the period divides 24.
+    @inline(__always)
+    private func sweep(sources: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<UnsafePointer<Float>>,
+                       rows: Int, taps: Int, tapStride: Int, tileLength: Int, tileStride: Int,
+                       from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        if 24 % period == 0 {
+            EngineKernels.sweep24(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
+                                  tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
+        } else {
+            EngineKernels.sweep(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
+                                tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
+        }
+    }
+
+    /// Per-worker scratch: the ring of padded rows, the rank-1 scratch row,
+    /// the depthwise tile of a separable bank, and the row/weight pointer
+    /// lists. Allocated once per worker (or band), never per row or pixel;
+    /// not shared between threads.
     public final class Workspace {
         let rowFloats: Int
+        let ringSlots: Int
         let ring: UnsafeMutablePointer<Float>
-        var tags: [Int]
-        let depthRow: UnsafeMutablePointer<Float>
+        /// Image row held by each slot (-1: none), and when it was last used.
+        let tags: UnsafeMutablePointer<Int>
+        let stamps: UnsafeMutablePointer<Int>
+        var clock = 0
+        /// The rank-1 scratch rows (two, for pairs of output rows), `scratchFloats` each.
+        let scratchRow: UnsafeMutablePointer<Float>
+        let scratchFloats: Int
+        let depthTile: UnsafeMutablePointer<Float>
+        let sources: UnsafeMutablePointer<UnsafePointer<Float>>
+        let weights: UnsafeMutablePointer<UnsafePointer<Float>>
+        /// The `kh + 1` rows of a pair of output rows, per segment (nil: a zero row).
+        let pairSources: UnsafeMutablePointer<UnsafePointer<Float>?>
 
         public init(engine: ConvolutionEngine) {
-            rowFloats = engine.paddedWidth * engine.depthChannels
-            ring = .allocate(capacity: engine.ringSlots * rowFloats)
-            tags = [Int](repeating: -1, count: engine.ringSlots)
-            depthRow = .allocate(capacity: engine.plan.columns.outputSize * engine.depthChannels)
+            rowFloats = max(1, engine.slotFloats)
+            ringSlots = engine.ringSlots
+            ring = .allocate(capacity: ringSlots * rowFloats)
+            tags = .allocate(capacity: ringSlots)
+            tags.initialize(repeating: -1, count: ringSlots)
+            stamps = .allocate(capacity: ringSlots)
+            stamps.initialize(repeating: 0, count: ringSlots)
+            let plan = engine.plan
+            scratchFloats = engine.path != .rank1 ? 1
+                : max(engine.paddedWidth, plan.columns.padBefore + plan.input.width) * engine.period
+            scratchRow = .allocate(capacity: 2 * scratchFloats)
+            depthTile = .allocate(capacity: plan.bank.pointwise == nil ? 1 : engine.tilePixels * engine.depthChannels)
+            let kh = plan.bank.depthwise.kernelHeight
+            sources = .allocate(capacity: 3 * kh)
+            weights = .allocate(capacity: kh)
+            pairSources = .allocate(capacity: 3 * (kh + 1))
         }
 
         deinit {
             ring.deallocate()
-            depthRow.deallocate()
+            tags.deallocate()
+            stamps.deallocate()
+            scratchRow.deallocate()
+            depthTile.deallocate()
+            sources.deallocate()
+            weights.deallocate()
+            pairSources.deallocate()
         }
 
-        /// Input row `iy` expanded to `C * M` channels with its zero padding columns.
-        func expandedRow(_ iy: Int, from input: InputBand, engine: ConvolutionEngine) -> UnsafeMutablePointer<Float> {
-            let slot = iy % tags.count
-            let row = ring + slot &* rowFloats
-            if tags[slot] == iy { return row }
-            tags[slot] = iy
-            let plan = engine.plan
-            let channels = plan.input.channels
-            let m = plan.bank.depthwise.multiplier
-            let cm = engine.depthChannels
-            let padded = engine.paddedWidth
-            let left = min(plan.columns.padBefore, padded)
-            let copied = max(0, min(plan.input.width, padded - left))
-            let src = input.rows + (iy - input.firstRow) &* plan.input.rowCount
-            row.initialize(repeating: 0, count: left &* cm)
-            let body = row + left &* cm
-            if m == 1 {
-                body.update(from: src, count: copied &* channels)
-            } else {
-                for x in 0..<copied {
-                    for c in 0..<channels {
-                        let v = src[x &* channels &+ c]
-                        let d = body + (x &* cm &+ c &* m)
-                        for k in 0..<m { d[k] = v }
-                    }
+        /// Empties the ring.
+        func forgetRows() { tags.update(repeating: -1, count: ringSlots) }
+
+        /// Starts gathering the rows of a new output row: rows taken from now
+        /// on stay in the ring until the next call.
+        func beginRow() { clock &+= 1 }
+
+        /// Image row `r` padded (border values in the padding columns): found
+        /// in the ring, or expanded into the least recently used slot that the
+        /// current output row does not use. With `ringSlots >= kh` such a slot
+        /// always exists.
+        func paddedRow(_ r: Int, from input: InputBand, engine: ConvolutionEngine) -> UnsafeMutablePointer<Float> {
+            var victim = -1
+            for s in 0..<ringSlots {
+                if tags[s] == r {
+                    stamps[s] = clock
+                    return ring + s &* rowFloats
                 }
+                if stamps[s] != clock && (victim < 0 || stamps[s] < stamps[victim]) { victim = s }
             }
-            let tail = (left &+ copied) &* cm
-            (row + tail).initialize(repeating: 0, count: rowFloats &- tail)
+            precondition(victim >= 0, "ring too small")
+            tags[victim] = r
+            stamps[victim] = clock
+            let row = ring + victim &* rowFloats
+            engine.expand(row: r, from: input, into: row)
             return row
         }
+    }
+
+    /// Builds ring slot `row` for image row `r`. In place (`P == C`): the
+    /// left strip (padded columns `0..<leftColumns`) then the right strip
+    /// (`rightStart..<paddedWidth`). Otherwise the whole padded row of
+    /// `paddedWidth * P` floats, each channel repeated M times. Padded column
+    /// `px` holds input column `px - padLeft` mapped by the border mode
+    /// (zeros where it maps to nothing).
+    func expand(row r: Int, from input: InputBand, into row: UnsafeMutablePointer<Float>) {
+        precondition(r >= input.firstRow && r < input.firstRow + input.rowCount,
+                     "input row \(r) is not in the band \(input.firstRow)..<\(input.firstRow + input.rowCount)")
+        let channels = plan.input.channels
+        let width = plan.input.width
+        let m = plan.bank.depthwise.multiplier
+        let p = period
+        let left = plan.columns.padBefore
+        let src = input.rows + (r - input.firstRow) &* plan.input.rowCount
+        let border = plan.border
+        func copyPixel(_ ix: Int, to d: UnsafeMutablePointer<Float>) {
+            if p == channels {
+                d.update(from: src + ix &* channels, count: channels)
+            } else {
+                for c in 0..<channels {
+                    let v = src[ix &* channels &+ c]
+                    for k in 0..<m { d[c &* m &+ k] = v }
+                }
+            }
+        }
+        /// Padded columns `columns`, written from `base` (which stands for padded column 0).
+        func padColumns(_ columns: Range<Int>, base: UnsafeMutablePointer<Float>) {
+            for px in columns {
+                let d = base + px &* p
+                if let ix = border.sourceIndex(px - left, size: width) {
+                    copyPixel(ix, to: d)
+                } else {
+                    d.update(repeating: 0, count: p)
+                }
+            }
+        }
+        if inPlace {
+            padColumns(0..<leftColumns, base: row)
+            padColumns(rightStart..<paddedWidth, base: row + (leftColumns &- rightStart) &* p)
+            return
+        }
+        // Columns [interiorStart, interiorEnd) read the image directly.
+        let interiorStart = min(max(left, 0), paddedWidth)
+        let interiorEnd = max(interiorStart, min(left + width, paddedWidth))
+        padColumns(0..<interiorStart, base: row)
+        padColumns(interiorEnd..<paddedWidth, base: row)
+        for px in interiorStart..<interiorEnd { copyPixel(px - left, to: row + px &* p) }
     }
 }
 
@@ -253,15 +603,6 @@ public struct InputBand {
         self.firstRow = firstRow
         self.rowCount = rowCount
     }
-}
-
-/// A raw pointer carried into `DispatchQueue.concurrentPerform`'s `@Sendable`
-/// closure. Safe here because every task writes a disjoint range of rows and
-/// the input is only read; this is the one place the engine opts out of
-/// Sendable checking.
-struct SendablePointer<Pointee>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Pointee>
-    init(_ pointer: UnsafeMutablePointer<Pointee>) { self.pointer = pointer }
 }
 
 public enum Convolution {

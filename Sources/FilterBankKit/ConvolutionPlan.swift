@@ -40,9 +40,67 @@ public struct ConvolutionPlan: Sendable {
                     channels: bank.outputChannels)
     }
 
-    /// The input rows (clipped to the image) that output rows `outputRows` read.
+    /// The values read in the padded area (the bank's border mode).
+    public var border: BorderMode { bank.border }
+
+    /// The image row that padded row `iy` reads under the border mode, or
+    /// `nil` for a zero row.
+    @inlinable
+    public func sourceRow(_ iy: Int) -> Int? { bank.border.sourceIndex(iy, size: input.height) }
+
+    /// The smallest range of input rows holding every row that output rows
+    /// `outputRows` read, the rows the border mode maps padded rows to
+    /// included (so `replicate` / `reflect` / `symmetric` add rows near the
+    /// edge, and `wrap` makes the first output rows need the last input rows).
+    ///
+    /// `computeRows` needs an `InputBand` covering this range. See
+    /// `streamable` for what it means when reading an image top to bottom.
+    ///
+    /// A band that reads only zero padding needs no rows: its range is empty
+    /// (and lies within `0...H`).
     public func inputRows(forOutputRows outputRows: Range<Int>) -> Range<Int> {
-        rows.inputRange(forOutputs: outputRows)
+        var natural = rows.inputRange(forOutputs: outputRows)
+        if natural.isEmpty {
+            let at = min(natural.lowerBound, input.height)
+            natural = at..<at
+        }
+        guard bank.border != .zero, !outputRows.isEmpty else { return natural }
+        var low = natural.isEmpty ? Int.max : natural.lowerBound
+        var high = natural.isEmpty ? Int.min : natural.upperBound - 1
+        func include(_ y: Int) {
+            for i in 0..<rows.kernelSize {
+                let iy = rows.inputIndex(output: y, tap: i)
+                guard iy < 0 || iy >= input.height, let r = sourceRow(iy) else { continue }
+                low = min(low, r)
+                high = max(high, r)
+            }
+        }
+        // Only output rows whose window crosses an edge read mapped rows.
+        var y = outputRows.lowerBound
+        while y < outputRows.upperBound && rows.inputIndex(output: y, tap: 0) < 0 { include(y); y += 1 }
+        var z = outputRows.upperBound - 1
+        while z >= y && rows.inputIndex(output: z, tap: rows.kernelSize - 1) >= input.height { include(z); z -= 1 }
+        return low <= high ? low..<(high + 1) : natural
+    }
+
+    /// Whether the image can be streamed top to bottom with a bounded window:
+    /// the rows any band of output rows needs lie within its own window of
+    /// input rows (`y * stride - padTop ... + effectiveKernel - 1`) widened by
+    /// twice the largest vertical pad on each side. True for every mode whose
+    /// vertical pads are smaller than the image, except `wrap` with vertical
+    /// padding: there the first output rows read the last input rows (and
+    /// the last read the first), so a streaming reader must keep the first
+    /// `padBottom` rows until the end, or hold the whole image. Also false
+    /// when a non-zero mode has a vertical pad as large as the image (the
+    /// reflection repeats across the whole image). Zero padding is always
+    /// streamable.
+    public var streamable: Bool {
+        switch bank.border {
+        case .zero: return true
+        case .wrap: return rows.padBefore == 0 && rows.padAfter == 0
+        case .replicate, .reflect, .symmetric:
+            return rows.padBefore < input.height && rows.padAfter < input.height
+        }
     }
 
     /// Multiply-accumulates for one image: depthwise `H_out*W_out*C*M*kh*kw`

@@ -104,13 +104,17 @@ public struct FilterBank: Sendable, Equatable {
     /// Added to each output channel after the convolution (`outputChannels`
     /// values), as Keras' `use_bias` does; `nil` for none.
     public let bias: [Float]?
+    /// The values read in the padded area (`zero`, TensorFlow's, by default).
+    /// The padding sizes still follow `padding`.
+    public let border: BorderMode
 
     /// Builds a bank and checks what can be checked without an input:
     /// positive strides and dilations, non-negative pads, that the
     /// pointwise depth equals `C * M`, and one finite bias per output channel.
     public init(depthwise: DepthwiseFilter, pointwise: PointwiseFilter? = nil,
                 strides: HeightWidth = .one, dilations: HeightWidth = .one,
-                padding: Padding = .same, bias: [Float]? = nil) throws(FilterBankError) {
+                padding: Padding = .same, bias: [Float]? = nil,
+                border: BorderMode = .zero) throws(FilterBankError) {
         guard strides.height > 0, strides.width > 0 else { throw .invalidStep(name: "strides", value: strides) }
         guard dilations.height > 0, dilations.width > 0 else { throw .invalidStep(name: "dilations", value: dilations) }
         if case let .explicit(t, b, l, r) = padding, min(t, b, l, r) < 0 { throw .negativePadding(padding) }
@@ -128,6 +132,7 @@ public struct FilterBank: Sendable, Equatable {
         self.strides = strides
         self.dilations = dilations
         self.padding = padding
+        self.border = border
     }
 
     public var kind: Kind { pointwise == nil ? .depthwise : .separable }

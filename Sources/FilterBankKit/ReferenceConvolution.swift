@@ -7,7 +7,9 @@
 ///     depthwise[n, y, x, c*M + m] = sum_{i, j} in[n, y*sh + i*dh - padTop, x*sw + j*dw - padLeft, c] * f[i, j, c, m]
 ///     separable[n, y, x, o]       = sum_k depthwise[n, y, x, k] * p[0, 0, k, o]
 ///
-/// Samples outside the input are zero. A bank's bias is added last.
+/// Samples outside the input are zero, or, under another `BorderMode`, the
+/// sample that `BorderMode.sourceIndex` maps the position to (a plain index
+/// mapping per axis). A bank's bias is added last.
 public enum ReferenceConvolution {
     public static func apply(_ bank: FilterBank, to input: Tensor) throws(FilterBankError) -> Tensor {
         let plan = try ConvolutionPlan(input: input.shape, bank: bank)
@@ -23,11 +25,11 @@ public enum ReferenceConvolution {
                         for m in 0..<f.multiplier {
                             var sum = 0.0
                             for i in 0..<f.kernelHeight {
-                                let iy = plan.rows.inputIndex(output: y, tap: i)
-                                guard iy >= 0, iy < input.shape.height else { continue }
+                                let py = plan.rows.inputIndex(output: y, tap: i)
+                                guard let iy = bank.border.sourceIndex(py, size: input.shape.height) else { continue }
                                 for j in 0..<f.kernelWidth {
-                                    let ix = plan.columns.inputIndex(output: x, tap: j)
-                                    guard ix >= 0, ix < input.shape.width else { continue }
+                                    let px = plan.columns.inputIndex(output: x, tap: j)
+                                    guard let ix = bank.border.sourceIndex(px, size: input.shape.width) else { continue }
                                     sum += Double(input[n, iy, ix, c]) * Double(f.weight(i, j, c, m))
                                 }
                             }

@@ -1,0 +1,131 @@
+import Testing
+import FilterBankKit
+
+/// A random case sized to reach every branch of the fast kernels: rows wider
+/// than the 32- and 48-float blocks (with tails), multipliers that take the
+/// broadcast path (8, 16) or the expanded one, periods that do and do not
+/// divide 24, rank-1 kernels (outer products), separable banks wide enough to
+/// span several pointwise tiles, and every border mode.
+struct FastCase: CustomStringConvertible {
+    let bank: FilterBank
+    let input: Tensor
+    let seed: UInt64
+
+    init(seed: UInt64, rank1: Bool) throws {
+        var rng = SplitMix64(seed: seed)
+        self.seed = seed
+        let kh = Int.random(in: 1...6, using: &rng), kw = Int.random(in: 1...6, using: &rng)
+        let c = [1, 2, 3, 4, 5].randomElement(using: &rng)!
+        let m = [1, 1, 2, 3, 8, 16].randomElement(using: &rng)!
+        let stride = HeightWidth(Int.random(in: 1...2, using: &rng), [1, 1, 2, 3].randomElement(using: &rng)!)
+        let dilation = HeightWidth(Int.random(in: 1...2, using: &rng), Int.random(in: 1...2, using: &rng))
+        let padding: Padding
+        switch Int.random(in: 0..<3, using: &rng) {
+        case 0: padding = .same
+        case 1: padding = .valid
+        default:
+            padding = .explicit(top: Int.random(in: 0...5, using: &rng), bottom: Int.random(in: 0...5, using: &rng),
+                                left: Int.random(in: 0...9, using: &rng), right: Int.random(in: 0...9, using: &rng))
+        }
+        let effH = (kh - 1) * dilation.height + 1, effW = (kw - 1) * dilation.width + 1
+        let h = Int.random(in: effH...(effH + 9), using: &rng)
+        let w = Int.random(in: effW...(effW + 90), using: &rng)
+        let n = Int.random(in: 1...2, using: &rng)
+        let shape = TensorShape(batch: n, height: h, width: w, channels: c)
+        input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: -1...1, using: &rng) })
+        var values = [Float](repeating: 0, count: kh * kw * c * m)
+        for k in 0..<(c * m) {
+            let column = (0..<kh).map { _ in Float.random(in: -1...1, using: &rng) }
+            let row = (0..<kw).map { _ in Float.random(in: -1...1, using: &rng) }
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    values[(i * kw + j) * c * m + k] = rank1 ? column[i] * row[j] : Float.random(in: -1...1, using: &rng)
+                }
+            }
+        }
+        let dw = try DepthwiseFilter(shape: [kh, kw, c, m], values: values)
+        var pw: PointwiseFilter? = nil
+        if Int.random(in: 0..<3, using: &rng) == 0 {
+            let o = [1, 3, 8, 16, 19, 35].randomElement(using: &rng)!
+            pw = try PointwiseFilter(shape: [1, 1, c * m, o],
+                                     values: (0..<(c * m * o)).map { _ in Float.random(in: -1...1, using: &rng) })
+        }
+        let outputs = pw?.outputChannels ?? c * m
+        let bias = Bool.random(using: &rng) ? (0..<outputs).map { _ in Float.random(in: -1...1, using: &rng) } : nil
+        bank = try FilterBank(depthwise: dw, pointwise: pw, strides: stride, dilations: dilation, padding: padding,
+                              bias: bias, border: BorderMode.allCases.randomElement(using: &rng)!)
+    }
+
+    var description: String {
+        "seed \(seed): input \(input.shape), filter \(bank.depthwise.shape), pointwise \(bank.pointwise?.shape ?? []), strides \(bank.strides), dilations \(bank.dilations), \(bank.padding), border \(bank.border), bias \(bank.bias != nil)"
+    }
+}
+
+@Suite struct FastPathTests {
+    /// Every path the engine can take, forced, serial and threaded, against
+    /// the plain reference loop; with rank-1 kernels half the time, so that
+    /// the two-pass path really runs.
+    @Test(arguments: 0..<48)
+    func everyPathMatchesTheReference(_ seed: Int) throws {
+        let c = try FastCase(seed: UInt64(seed) + 1000, rank1: seed % 2 == 0)
+        let want = try ReferenceConvolution.apply(c.bank, to: c.input)
+        let plan = try ConvolutionPlan(input: c.input.shape, bank: c.bank)
+        var ran: Set<ConvolutionEngine.Path> = []
+        for path in [nil, ConvolutionEngine.Path.direct, .broadcast, .rank1] {
+            let engine = ConvolutionEngine(plan: plan, path: path)
+            ran.insert(engine.path)
+            expectClose(engine.apply(to: c.input, parallel: false), want, "\(c) \(engine.path) serial")
+            expectClose(engine.apply(to: c.input, parallel: true), want, "\(c) \(engine.path) threaded")
+            var into = Tensor(zeros: plan.output)
+            engine.apply(to: c.input, into: &into)
+            expectClose(into, want, "\(c) \(engine.path) into")
+            #expect(bandedApply(engine, c.input, seed: UInt64(seed)) == engine.apply(to: c.input, parallel: false).values,
+                    "\(c) \(engine.path) banded")
+        }
+        if seed % 2 == 0 && c.bank.depthwise.kernelHeight * c.bank.depthwise.kernelWidth > 1 {
+            #expect(ran.contains(.rank1), "\(c): rank-1 kernels must be able to take the rank-1 path")
+        }
+        if c.bank.depthwise.multiplier % 8 == 0 && seed % 2 == 1 {
+            #expect(ran.contains(.broadcast), "\(c)")
+        }
+    }
+
+    /// The automatic choice: rank 1 for rank-1 kernels larger than 3x3
+    /// (unless M is a multiple of 8: broadcast), direct otherwise.
+    @Test func pathChoice() throws {
+        let g: [Float] = [1, 4, 6, 4, 1]
+        let gauss = g.flatMap { a in g.map { a * $0 / 256 } }
+        let shape = TensorShape(batch: 1, height: 9, width: 9, channels: 3)
+        func path(_ kernel: [Float], _ size: Int, m: Int = 1) throws -> ConvolutionEngine.Path {
+            let dw = try DepthwiseFilter(kernels: Array(repeating: kernel, count: m), height: size, width: size, channels: 3)
+            return try ConvolutionEngine(input: shape, bank: FilterBank(depthwise: dw)).path
+        }
+        #expect(try path(gauss, 5) == .rank1)
+        #expect(try path(BuiltinBanks.sobelX, 3) == .direct)  // 3x3: direct measured faster
+        #expect(try path(BuiltinBanks.sobelX, 3, m: 8) == .broadcast)
+        #expect(try path([0, -1, 0, -1, 5, -1, 0, -1, 0], 3) == .direct)  // a sharpening kernel has rank 2
+        var noisy = gauss
+        noisy[7] += 1e-3  // no longer rank 1 within 1e-6
+        #expect(try path(noisy, 5) == .direct)
+    }
+
+    /// One larger image across many bands and both threads, each path.
+    @Test func widerImageEveryPath() throws {
+        var rng = SplitMix64(seed: 4242)
+        let shape = TensorShape(batch: 3, height: 41, width: 157, channels: 3)
+        let input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: 0...1, using: &rng) })
+        let column: [Float] = [1, 6, 15, 20, 15, 6, 1], row: [Float] = [-1, -2, 0, 2, 1, 0.5, 0.25]
+        let k7 = column.flatMap { c in row.map { c * $0 / 64 } }
+        let dw = try DepthwiseFilter(kernels: [k7, k7.reversed()], height: 7, width: 7, channels: 3)
+        let dw8 = try DepthwiseFilter(shape: [3, 3, 3, 8], values: (0..<216).map { _ in Float.random(in: -1...1, using: &rng) })
+        let pw = try PointwiseFilter(shape: [1, 1, 24, 16], values: (0..<384).map { _ in Float.random(in: -1...1, using: &rng) })
+        for bank in [try FilterBank(depthwise: dw, border: .reflect), try FilterBank(depthwise: dw8, pointwise: pw),
+                     try FilterBank(depthwise: dw8, border: .wrap)] {
+            let want = try ReferenceConvolution.apply(bank, to: input)
+            for path in [ConvolutionEngine.Path.direct, .broadcast, .rank1] {
+                let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: path)
+                expectClose(engine.apply(to: input), want, "\(bank.depthwise.shape) \(engine.path)")
+            }
+        }
+    }
+}
