@@ -39,6 +39,8 @@ public struct ApplyJob: Sendable {
     public var strides: HeightWidth?
     public var dilations: HeightWidth?
     public var padding: Padding?
+    /// What the padded area holds (default zeros, TensorFlow's).
+    public var border: BorderMode = .zero
     public var format: OutputFormat
     public var outputDirectory: String
     public var existing: ExistingOutputs
@@ -92,7 +94,7 @@ public struct ApplyJob: Sendable {
 
     /// The bank this job applies to an input with `channels` channels.
     public func filterBank(channels: Int) throws(FilterBankError) -> FilterBank {
-        try bank.resolve(channels: channels, strides: strides, dilations: dilations, padding: padding)
+        try bank.resolve(channels: channels, strides: strides, dilations: dilations, padding: padding, border: border)
     }
 
     /// An input whose header has been read and whose bank has been planned:

@@ -42,12 +42,13 @@ public struct BankSpec: Sendable, Equatable {
     /// Command-line values win over the file's; defaults stride 1, dilation 1, SAME.
     /// Throws what `FilterBank.init` throws (pointwise depth, non-positive steps,
     /// negative pads, a bias count other than the output channels).
-    public func resolve(strides: HeightWidth?, dilations: HeightWidth?, padding: Padding?) throws(FilterBankError) -> FilterBank {
+    public func resolve(strides: HeightWidth?, dilations: HeightWidth?, padding: Padding?,
+                        border: BorderMode = .zero) throws(FilterBankError) -> FilterBank {
         try FilterBank(depthwise: depthwise, pointwise: pointwise,
                        strides: strides ?? self.strides ?? .one,
                        dilations: dilations ?? self.dilations ?? .one,
                        padding: padding ?? self.padding ?? .same,
-                       bias: bias)
+                       bias: bias, border: border)
     }
 }
 

@@ -35,6 +35,8 @@ public struct BankReport: Sendable, Equatable, Encodable {
     public let effectiveKernel: [Int]
     /// `SAME`, `VALID` or `explicit`.
     public let padding: String
+    /// What the padded area holds: zero, replicate, reflect, symmetric or wrap.
+    public let border: String
     /// The zero rows / columns added on each side for this input.
     public let pads: Pads?
     /// `[N, H_out, W_out, K]`.
@@ -109,10 +111,12 @@ public struct BankReport: Sendable, Equatable, Encodable {
     /// (`<stem>_c<k>.png`). Throws what resolving and planning throw (a
     /// channel mismatch, a kernel larger than a VALID input, ...).
     public init(source: BankSource, sourceName: String, input: TensorShape?, inputOrigin: String?,
-                strides: HeightWidth?, dilations: HeightWidth?, padding: Padding?, stem: String) throws(FilterBankError) {
+                strides: HeightWidth?, dilations: HeightWidth?, padding: Padding?, border: BorderMode = .zero,
+                stem: String) throws(FilterBankError) {
         let channels = input?.channels ?? source.fixedChannels ?? 1
         let spec = try source.spec(channels: channels)
-        let bank = try spec.resolve(strides: strides, dilations: dilations, padding: padding)
+        let bank = try spec.resolve(strides: strides, dilations: dilations, padding: padding, border: border)
+        self.border = border.rawValue
         let plan = try input.map { i throws(FilterBankError) in try ConvolutionPlan(input: i, bank: bank) }
         let d = bank.depthwise
         let (c, m) = (d.inputChannels, d.multiplier)
@@ -238,6 +242,7 @@ public struct BankReport: Sendable, Equatable, Encodable {
         } else {
             out.append("padding:          \(padding)")
         }
+        out.append("border:           \(border)")
         if let output { out.append("output:           \(dims(output))") }
         if let bias { out.append("bias:             \(dims0(bias))") }
 

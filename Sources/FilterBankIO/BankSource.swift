@@ -55,8 +55,8 @@ public enum BankSource: Sendable, Equatable {
     /// here (the command line's) wins over the source's; defaults are stride 1,
     /// dilation 1, SAME.
     public func resolve(channels: Int, strides: HeightWidth?, dilations: HeightWidth?,
-                        padding: Padding?) throws(FilterBankError) -> FilterBank {
-        try spec(channels: channels).resolve(strides: strides, dilations: dilations, padding: padding)
+                        padding: Padding?, border: BorderMode = .zero) throws(FilterBankError) -> FilterBank {
+        try spec(channels: channels).resolve(strides: strides, dilations: dilations, padding: padding, border: border)
     }
 
     /// The input channel count the bank requires, or `nil` when it adapts to

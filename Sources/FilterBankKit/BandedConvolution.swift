@@ -22,6 +22,10 @@ public final class BandedConvolution {
     public let slices: Int
     /// The most input rows the window holds.
     public let windowRows: Int
+    /// Whether the border mode makes bands read rows from the far end of the
+    /// image (`wrap` with vertical padding: the top rows read the bottom ones),
+    /// so that the whole image is read before the first band and held.
+    public let holdsWholeImage: Bool
 
     public init(engine: ConvolutionEngine, bandRows: Int = 64, slices: Int = 4) {
         precondition(bandRows > 0 && slices > 0)
@@ -29,6 +33,11 @@ public final class BandedConvolution {
         self.bandRows = bandRows
         self.slices = slices
         let plan = engine.plan
+        holdsWholeImage = !plan.streamable
+        guard !holdsWholeImage else {
+            windowRows = plan.input.height
+            return
+        }
         var widest = 1
         var start = 0
         while start < plan.output.height {
@@ -62,7 +71,7 @@ public final class BandedConvolution {
         while start < plan.output.height {
             let rows = start..<min(start + bandRows, plan.output.height)
             // A band that reads only padding needs no rows (its empty range may lie past the image).
-            let read = plan.inputRows(forOutputRows: rows)
+            let read = holdsWholeImage ? 0..<plan.input.height : plan.inputRows(forOutputRows: rows)
             let need = read.isEmpty ? high..<high : read
             precondition(need.lowerBound >= low, "a band needs rows already dropped")
             // Drop rows below the band's first needed row.

@@ -70,6 +70,7 @@ struct Apply: ParsableCommand {
         }
         var job = ApplyJob(bank: source, strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
                            padding: bankOptions.padding?.value, outputDirectory: outputDirectory)
+        job.border = bankOptions.border?.value ?? .zero
         inputOptions.configure(&job)
         outputOptions.configure(&job)
         let status = batchOptions.run(job, inputs: inputs)

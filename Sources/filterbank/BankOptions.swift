@@ -39,6 +39,13 @@ struct BankOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Dilations DH,DW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "dh,dw"))
     var dilations: HeightWidthArgument?
 
+    @Option(help: ArgumentHelp("""
+        What the padded area holds: zero (default, TensorFlow's), replicate, reflect (edge not repeated), \
+        symmetric (edge repeated), wrap. Other libraries' names are accepted: \
+        \(BorderMode.aliasHelp).
+        """, valueName: "mode"))
+    var border: BorderModeArgument?
+
     var request: BankRequest {
         BankRequest(bank: bank, depthwise: depthwise, pointwise: pointwise, kernels: kernels,
                     layout: layout, normalize: normalize, bias: bias)
@@ -69,5 +76,20 @@ struct PaddingArgument: ExpressibleByArgument {
     init?(argument: String) {
         guard let value = ArgumentValues.padding(argument) else { return nil }
         self.value = value
+    }
+}
+
+struct BorderModeArgument: ExpressibleByArgument {
+    let value: BorderMode
+    init?(argument: String) {
+        guard let value = BorderMode(name: argument) else { return nil }
+        self.value = value
+    }
+}
+
+extension BorderMode {
+    /// `alias = mode` for every alias that is not a mode's own name, for `--help`.
+    static var aliasHelp: String {
+        aliases.filter { $0.name != $0.mode.rawValue }.map { "\($0.name) = \($0.mode)" }.joined(separator: ", ")
     }
 }

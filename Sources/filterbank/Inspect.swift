@@ -53,7 +53,7 @@ struct Inspect: ParsableCommand {
                 report = try BankReport(source: source, sourceName: bankOptions.request.displayName, input: shape,
                                         inputOrigin: input ?? (shape == nil ? nil : "--input-shape"),
                                         strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
-                                        padding: bankOptions.padding?.value,
+                                        padding: bankOptions.padding?.value, border: bankOptions.border?.value ?? .zero,
                                         stem: input.map(OutputNaming.stem(of:)) ?? "<stem>")
             } catch {
                 throw FileError(path: input ?? "input \(shape.map { "\($0)" } ?? "")", message: error.description)

@@ -49,3 +49,32 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Every border mode streams like the whole image, `wrap` included (it holds
+/// the whole image: its top rows read the bottom ones).
+@Suite struct BandedBorderTests {
+    @Test(arguments: BorderMode.allCases)
+    func borderModesStreamLikeTheWholeImage(_ border: BorderMode) throws {
+        var rng = SplitMix64(seed: 99)
+        let shape = TensorShape(batch: 1, height: 23, width: 9, channels: 2)
+        let input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: -1...1, using: &rng) })
+        let dw = try DepthwiseFilter(shape: [5, 3, 2, 1], values: (0..<30).map { _ in Float.random(in: -1...1, using: &rng) })
+        let bank = try FilterBank(depthwise: dw, padding: .explicit(top: 6, bottom: 4, left: 2, right: 1), border: border)
+        let engine = try ConvolutionEngine(input: shape, bank: bank)
+        let runner = BandedConvolution(engine: engine, bandRows: 4, slices: 2)
+        #expect(runner.holdsWholeImage == (border == .wrap))
+        var next = 0
+        var streamed: [Float] = []
+        try input.values.withUnsafeBufferPointer { values in
+            try runner.run(fill: { (count: Int, into: UnsafeMutablePointer<Float>) throws(TestFailure) in
+                into.update(from: values.baseAddress! + next * shape.rowCount, count: count * shape.rowCount)
+                next += count
+            }, consume: { (rows: Range<Int>, band: UnsafePointer<Float>) throws(TestFailure) in
+                streamed.append(contentsOf: UnsafeBufferPointer(start: band, count: rows.count * engine.plan.output.rowCount))
+            })
+        }
+        let want = try ReferenceConvolution.apply(bank, to: input)
+        #expect(streamed.count == want.values.count)
+        for (g, w) in zip(streamed, want.values) { #expect(abs(g - w) <= 1e-5 * max(1, abs(w)), "\(border)") }
+    }
+}

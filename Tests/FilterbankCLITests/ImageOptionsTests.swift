@@ -122,4 +122,25 @@ import FilterBankKit
             #expect(abs(luma[0, y, x, 0] - expected) < 1e-6)
         }
     }
+
+    /// `--border` takes other libraries' names: OpenCV's BORDER_REFLECT repeats
+    /// the edge, so it is our `symmetric`; checked against the reference loop.
+    @Test func borderAliasesReachTheEngine() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (input, _, values) = try Self.smallCase(in: dir)
+        for (alias, mode) in [("BORDER_REFLECT", BorderMode.symmetric), ("edge", .replicate), ("circular", .wrap)] {
+            let out = dir.appendingPathComponent(alias)
+            let r = try runFilterbank(["apply", input, "-o", out.path, "--border", alias, "--format", "npy"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let got = try NpyFile.readTensor(path: out.appendingPathComponent("small.npy").path)
+            let want = try ReferenceConvolution.apply(
+                try FilterBank(depthwise: BuiltinBanks.edges(channels: 2).depthwise, border: mode), to: values)
+            #expect(got.shape == want.shape)
+            for (g, w) in zip(got.values, want.values) { #expect(abs(g - w) <= 1e-5, "\(alias)") }
+        }
+        let inspect = try runFilterbank(["inspect", "--input-shape", "4x3x2", "--border", "mirror"])
+        #expect(inspect.stdout.contains("border:           reflect"), "\(inspect.stdout)")
+        #expect(try runFilterbank(["apply", input, "-o", dir.path, "--border", "sideways"]).status == 64)
+    }
 }
