@@ -10,33 +10,38 @@ struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Filter images with a bank and write every output channel.",
         discussion: """
-            Inputs are .png, .jpg/.jpeg (decoded to [1, H, W, C] in [0, 1]) and .npy ([H, W, C] or \
-            [N, H, W, C], float32/float64/uint8, used as they are).
+            Inputs: .png, .jpg/.jpeg (decoded to [1, H, W, C] in [0, 1]; EXIF orientation applied) and \
+            .npy ([H, W, C] or [N, H, W, C], float32/float64/uint8, used as they are); folders and quoted \
+            patterns too (see Batch).
 
-            Without --bank or --depthwise the bank is the built-in `edges`: Sobel x \
-            [[-1,0,1],[-2,0,2],[-1,0,1]] and Sobel y (its transpose) on every channel (M = 2), so an RGB \
-            photo gives 6 outputs: c0 = R x-gradient, c1 = R y-gradient, c2 = G x, ...
+            The bank: --bank FILE|NAME, --depthwise/--pointwise arrays, or --kernel SPEC (repeatable). \
+            Without any, the built-in `edges`: Sobel x [[-1,0,1],[-2,0,2],[-1,0,1]] and Sobel y (its \
+            transpose) on every channel (M = 2), so an RGB photo gives 6 outputs: c0 = R x-gradient, \
+            c1 = R y-gradient, c2 = G x, ... Output channel k = c*M + m is input channel c through kernel m.
 
             Outputs (OUTDIR is created when missing):
-              --format png  OUTDIR/<stem>_c<k>.png: one 8-bit grayscale PNG per
-                            output channel k, zero-padded (_c0.._c5, _c00..);
-                            <stem>_n<i>_c<k>.png for a batch. Pixel =
-                            round(clamp(v, 0, 1) * 255): negatives are black.
-              --format npy  OUTDIR/<stem>.npy: the float32 output tensor
-                            [N, H_out, W_out, K].
+              --format png   OUTDIR/<stem>_c<k>.png: one grayscale PNG per output
+                             channel k, zero-padded (_c0.._c5, _c00..);
+                             <stem>_n<i>_c<k>.png for a batch. With the default
+                             --map clamp, pixel = round(clamp(v, 0, 1) * 255).
+              --format jpeg  the same as grayscale JPEGs.
+              --format npy   OUTDIR/<stem>.npy: the float32 output tensor
+                             [N, H_out, W_out, K].
 
             Examples:
-              filterbank apply SampleImages/jpeg-baseline-444-rocket.jpg -o out
+              filterbank apply SampleImages -o out
               filterbank apply a.png b.jpg -o out --bank sep.json --strides 2
+              filterbank apply img.jpg -o out --kernel sobel-x --kernel log:2 --map abs
+              filterbank apply img.jpg -o out --bank gabor:8 --montage '{stem}_sheet.png'
               filterbank apply img.npy -o out --depthwise dw.npy --format npy
-              filterbank apply img.png -o out --bank bank.json --padding 1,1,2,2
+              filterbank apply photos -r -o out --skip-existing --report run.jsonl
 
-            A file that fails prints one line naming it and the problem; the other inputs still run, \
-            and the exit status is 1. Usage errors exit with 64.
+            A file that fails prints one line naming it and the problem; the other inputs \
+            still run, and the exit status is 1. Usage errors exit with 64.
             """
     )
 
-    @Argument(help: ArgumentHelp("Input files: .png, .jpg, .jpeg or .npy.", valueName: "input"))
+    @Argument(help: ArgumentHelp("Input files (.png, .jpg, .jpeg, .npy), folders or quoted patterns.", valueName: "input"))
     var inputs: [String] = []
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Directory for the outputs (created when missing).", valueName: "outdir"))
