@@ -124,12 +124,12 @@ static void find_exif(cic_jpeg_reader *r) {
     }
 }
 
-cic_status cic_jpeg_open(const char *path, uint64_t max_samples, cic_jpeg_reader **reader,
+cic_status cic_jpeg_open(const char *path, uint64_t max_pixels, cic_jpeg_reader **reader,
                          cic_image_info *info, char *errbuf, size_t errbuf_size) {
-    return cic_jpeg_open_with_flags(path, max_samples, 0, reader, info, errbuf, errbuf_size);
+    return cic_jpeg_open_with_flags(path, max_pixels, 0, reader, info, errbuf, errbuf_size);
 }
 
-cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_samples, uint32_t flags,
+cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_pixels, uint32_t flags,
                                     cic_jpeg_reader **reader, cic_image_info *info,
                                     char *errbuf, size_t errbuf_size) {
     *reader = NULL;
@@ -183,13 +183,12 @@ cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_samples, uint
     }
     r->cinfo.dct_method = JDCT_ISLOW;      /* the default, stated: results match djpeg */
     jpeg_calc_output_dimensions(&r->cinfo);
-    uint64_t samples = (uint64_t)r->cinfo.output_width * r->cinfo.output_height
-                     * (uint64_t)r->cinfo.output_components;
-    if (samples > max_samples) {
+    uint64_t pixels = (uint64_t)r->cinfo.output_width * r->cinfo.output_height;
+    if (pixels > max_pixels) {
         char text[CIC_MESSAGE_MAX];
-        snprintf(text, sizeof text, "%ux%u pixels with %d channels is more than %llu samples",
+        snprintf(text, sizeof text, "%ux%u is %llu pixels, over the limit of %llu",
                  (unsigned)r->cinfo.output_width, (unsigned)r->cinfo.output_height,
-                 r->cinfo.output_components, (unsigned long long)max_samples);
+                 (unsigned long long)pixels, (unsigned long long)max_pixels);
         cic_copy_message(errbuf, errbuf_size, text);
         cic_jpeg_close(r);
         return CIC_TOO_LARGE;

@@ -42,7 +42,7 @@ static cic_status failure(cic_png_reader *r, char *errbuf, size_t errbuf_size) {
     return CIC_CORRUPT;
 }
 
-cic_status cic_png_open(const char *path, uint64_t max_samples, cic_png_reader **reader,
+cic_status cic_png_open(const char *path, uint64_t max_pixels, cic_png_reader **reader,
                         cic_image_info *info, char *errbuf, size_t errbuf_size) {
     *reader = NULL;
     memset(info, 0, sizeof *info);
@@ -62,7 +62,7 @@ cic_status cic_png_open(const char *path, uint64_t max_samples, cic_png_reader *
         return status;
     }
     png_init_io(r->png, r->fp);
-    /* Dimensions up to the PNG maximum: the caller's max_samples, checked below
+    /* Dimensions up to the PNG maximum: the caller's max_pixels, checked below
        before anything image-sized is allocated, is the real limit. */
     png_set_user_limits(r->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     /* Bound what ancillary chunks may allocate (libpng's defaults, made explicit):
@@ -85,10 +85,11 @@ cic_status cic_png_open(const char *path, uint64_t max_samples, cic_png_reader *
     int trns = png_get_valid(r->png, r->info, PNG_INFO_tRNS) != 0;
     uint32_t channels = ((color & PNG_COLOR_MASK_COLOR) ? 3 : 1)
                       + (((color & PNG_COLOR_MASK_ALPHA) || trns) ? 1 : 0);
-    if ((uint64_t)width * height * channels > max_samples) {
+    if ((uint64_t)width * height > max_pixels) {
         char text[CIC_MESSAGE_MAX];
-        snprintf(text, sizeof text, "%ux%u pixels with %u channels is more than %llu samples",
-                 (unsigned)width, (unsigned)height, channels, (unsigned long long)max_samples);
+        snprintf(text, sizeof text, "%ux%u is %llu pixels, over the limit of %llu",
+                 (unsigned)width, (unsigned)height, (unsigned long long)width * height,
+                 (unsigned long long)max_pixels);
         cic_copy_message(errbuf, errbuf_size, text);
         cic_png_close(r);
         return CIC_TOO_LARGE;

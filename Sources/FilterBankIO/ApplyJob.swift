@@ -44,7 +44,7 @@ public struct ApplyJob: Sendable {
     public var format: OutputFormat
     public var outputDirectory: String
     public var existing: ExistingOutputs
-    /// Largest accepted `width * height * channels`, checked from the header.
+    /// Largest accepted `width * height` (pixels), checked from the header.
     public var maxPixels: Int
     public var pngCompression: PNGCompression
     /// How float outputs become pixels (see `MappingMode`), over what range,
@@ -79,7 +79,7 @@ public struct ApplyJob: Sendable {
 
     public init(bank: BankSource = .edges, strides: HeightWidth? = nil, dilations: HeightWidth? = nil,
                 padding: Padding? = nil, format: OutputFormat = .png, outputDirectory: String,
-                existing: ExistingOutputs = .refuse, maxPixels: Int = ImageDecoder.defaultMaxSamples,
+                existing: ExistingOutputs = .refuse, maxPixels: Int = ImageDecoder.defaultMaxPixels,
                 pngCompression: PNGCompression = .fast) {
         self.bank = bank
         self.strides = strides

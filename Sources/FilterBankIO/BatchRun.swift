@@ -300,7 +300,7 @@ public final class BatchRun: Sendable {
         var warnings: [String] = []
         func milliseconds() -> Int { Int((BatchProgress.seconds(ContinuousClock.now - started) * 1000).rounded()) }
         do throws(FileError) {
-            try Self.checkArraySize(item.path, maxSamples: job.maxPixels)
+            try Self.checkArraySize(item.path, maxPixels: job.maxPixels)
             let folder = item.outputFolder.isEmpty ? job.outputDirectory : PathText.join(job.outputDirectory, item.outputFolder)
             let prepared = try job.prepare(input: item.path, outputDirectory: folder)
             let input = prepared.inputShape
@@ -341,7 +341,7 @@ public final class BatchRun: Sendable {
     /// `--max-pixels` for `.npy` inputs, from the header, before the array is
     /// read (images are checked by their codec the same way). The limit
     /// counts every element of the array, the whole batch included.
-    static func checkArraySize(_ path: String, maxSamples: Int) throws(FileError) {
+    static func checkArraySize(_ path: String, maxPixels: Int) throws(FileError) {
         guard path.lowercased().hasSuffix(".npy") else { return }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }  // reading it will say why
@@ -354,9 +354,11 @@ public final class BatchRun: Sendable {
             guard n == range.count else { throw FileError(path: path, message: "short read") }
             return bytes
         }
-        guard let layout, layout.count > maxSamples else { return }
-        throw FileError(path: path, message: "array too large: shape \(layout.header.shape) holds \(layout.count) "
-                        + "samples, over the limit of \(maxSamples) (--max-pixels)")
+        // Pixels: every element but the channel axis (N x H x W of [N, H, W, C]).
+        guard let layout, let channels = layout.header.shape.last, channels > 0,
+              layout.count / channels > maxPixels else { return }
+        throw FileError(path: path, message: "array too large: shape \(layout.header.shape) holds \(layout.count / channels) "
+                        + "pixels, over the limit of \(maxPixels) (--max-pixels)")
     }
 
     /// The summary's notes: what discovery passed over, and the shard.

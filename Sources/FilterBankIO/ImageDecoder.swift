@@ -57,21 +57,22 @@ public struct DecodedImage: Equatable, Sendable {
 ///
 /// Thread-safe: each call has its own codec state.
 public enum ImageDecoder {
-    /// 2^28 samples: 1 GiB of Float, e.g. 9459 x 9459 RGB.
-    public static let defaultMaxSamples = 268_435_456
+    /// 2^28 pixels (268 million, e.g. 16384 x 16384): the default limit on
+    /// `width * height`, as `--max-pixels`.
+    public static let defaultMaxPixels = 268_435_456
 
     /// Decodes the PNG or JPEG file at `path`, told apart by its first bytes
     /// (not its name).
     ///
     /// - Parameters:
-    ///   - maxPixels: the most samples (`width * height * channels`) to
+    ///   - maxPixels: the most pixels (`width * height`) to
     ///     accept; the header is checked against it before any pixel memory
     ///     is allocated, and a larger image throws a `.tooLarge` error.
     ///   - allowTruncated: accept a JPEG that ends early, as
     ///     `ImageRowReader.init(path:maxPixels:allowTruncated:)` explains.
     ///     A truncated PNG is an error either way.
     /// - Throws: `ImageError` naming `path`, with the codec's own message.
-    public static func decode(path: String, maxPixels: Int = defaultMaxSamples,
+    public static func decode(path: String, maxPixels: Int = defaultMaxPixels,
                               allowTruncated: Bool = false) throws(ImageError) -> DecodedImage {
         let reader = try ImageRowReader(path: path, maxPixels: maxPixels, allowTruncated: allowTruncated)
         let shape = TensorShape(batch: 1, height: reader.height, width: reader.width, channels: reader.channels)
@@ -144,7 +145,7 @@ public final class ImageRowReader {
     private var message = [CChar](repeating: 0, count: codecMessageCapacity)
 
     /// Opens `path` and reads its header; no pixel memory is allocated for an
-    /// image over `maxPixels` samples.
+    /// image of more than `maxPixels` pixels (`width * height`).
     ///
     /// - Parameter allowTruncated: JPEG only. `false` (the default): a file
     ///   that ends before its last row is an error of kind `.truncated`.
@@ -152,7 +153,7 @@ public final class ImageRowReader {
     ///   its "Premature end of JPEG file" is a warning (see `warnings` and
     ///   `truncated`); a file cut before any image data is still an error.
     ///   A truncated PNG is always an error: libpng cannot complete its rows.
-    public init(path: String, maxPixels: Int = ImageDecoder.defaultMaxSamples,
+    public init(path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels,
                 allowTruncated: Bool = false) throws(ImageError) {
         self.path = path
         var format = CIC_FORMAT_UNKNOWN

@@ -45,7 +45,7 @@ extension InputFile {
     /// upright first (when `transforms.orient`); the channel transforms
     /// (alpha, gray) apply row by row. A JPEG that ends early is accepted
     /// only with `allowTruncated` (its missing rows are libjpeg's grey).
-    static func openRows(path: String, maxPixels: Int = ImageDecoder.defaultMaxSamples,
+    static func openRows(path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels,
                          transforms: InputTransforms = InputTransforms(),
                          allowTruncated: Bool = false) throws(FileError) -> any RowSource {
         if path.lowercased().hasSuffix(".npy") {

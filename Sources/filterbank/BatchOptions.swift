@@ -48,10 +48,10 @@ struct BatchOptions: ParsableArguments {
     var shard: String?
 
     @Option(name: .customLong("max-pixels"), help: ArgumentHelp("""
-        Refuse images over N samples (width x height x channels; for .npy, all elements), from the \
-        header, before decoding; 2^28 by default.
+        Refuse images of more than N pixels (width x height; for .npy, N x H x W), from the header, \
+        before any pixel memory is allocated; 2^28 (268 million) by default.
         """, valueName: "n"))
-    var maxPixels: Int = ImageDecoder.defaultMaxSamples
+    var maxPixels: Int = ImageDecoder.defaultMaxPixels
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp("""
         What fails a file: error (a truncated JPEG passes, padded with grey), truncated (errors and \

@@ -33,7 +33,7 @@ struct OutputOptions: ParsableArguments {
     var bitDepth: Int = 8
 
     @Option(name: .customLong("png-compression"), help: ArgumentHelp("""
-        fast (zlib 1, RLE, Sub filter; default), default (zlib 6, libpng's filters), small (zlib 9, all filters).
+        fast (zlib 1, RLE, Sub filter; default), default (zlib 6, libpng's filters), small (zlib 9, libpng's filters).
         """, valueName: "level"))
     var pngCompression: PNGCompressionPreset = .fast
 
@@ -94,7 +94,7 @@ enum PNGCompressionPreset: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .fast: return .fast
         case .default: return .standard
-        case .small: return PNGCompression(level: 9, strategy: .defaultStrategy, filters: [])
+        case .small: return PNGCompression(level: 9)
         }
     }
 }

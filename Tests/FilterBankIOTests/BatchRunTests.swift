@@ -195,17 +195,17 @@ struct BatchRunTests {
     @Test func maxPixelsRefusesFromTheHeader() throws {
         let root = try CodecFixtures.temporaryDirectory()
         defer { CodecFixtures.remove(root) }
-        try BatchFixtures.png(root + "/in/small.png", width: 8, height: 6)   // 48 samples
+        try BatchFixtures.png(root + "/in/small.png", width: 8, height: 6)   // 48 pixels
         try NpyFile.write(Tensor(shape: TensorShape(batch: 2, height: 4, width: 4, channels: 3),
                                  values: Array(repeating: 0.5, count: 96)), to: root + "/in/batch.npy")
         let console = CapturedConsole()
-        let summary = Self.run([root + "/in"], into: root + "/out", console: console, job: { $0.maxPixels = 47 })
+        let summary = Self.run([root + "/in"], into: root + "/out", console: console, job: { $0.maxPixels = 31 })
         #expect(summary.failed == 2 && summary.processed == 0)
         #expect(console.output.contains("small.png: PNG decode failed: image too large"), "\(console.output)")
-        #expect(console.output.contains("batch.npy: array too large: shape [2, 4, 4, 3] holds 96 samples, "
-                                        + "over the limit of 47 (--max-pixels)"), "\(console.output)")
+        #expect(console.output.contains("batch.npy: array too large: shape [2, 4, 4, 3] holds 32 pixels, "
+                                        + "over the limit of 31 (--max-pixels)"), "\(console.output)")
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
-        let enough = Self.run([root + "/in"], into: root + "/out", job: { $0.maxPixels = 96 })
+        let enough = Self.run([root + "/in"], into: root + "/out", job: { $0.maxPixels = 48 })
         #expect(enough.processed == 2)
     }
 

@@ -472,17 +472,17 @@ struct DecodeFailureTests {
         #expect(error?.kind == .truncated)
     }
 
-    @Test("the size limit counts width x height x channels, before decoding")
+    @Test("the size limit counts width x height pixels, before decoding")
     func sizeLimit() throws {
         let png = CodecFixtures.path(CodecFixtures.pngSuite + "/basn2c08.png")   // 32 x 32 x 3
-        #expect(try ImageDecoder.decode(path: png, maxPixels: 3072).tensor.values.count == 3072)
-        let error = #expect(throws: ImageError.self) { try ImageDecoder.decode(path: png, maxPixels: 3071) }
+        #expect(try ImageDecoder.decode(path: png, maxPixels: 1024).tensor.values.count == 3072)
+        let error = #expect(throws: ImageError.self) { try ImageDecoder.decode(path: png, maxPixels: 1023) }
         #expect(error?.kind == .tooLarge)
-        #expect(error?.description == "\(png): PNG decode failed: image too large: 32x32 pixels with 3 channels is more than 3071 samples")
+        #expect(error?.description == "\(png): PNG decode failed: image too large: 32x32 is 1024 pixels, over the limit of 1023")
 
         let jpeg = CodecFixtures.path(CodecFixtures.jpegSuite + "/testimgint.jpg")   // 227 x 149 x 3
-        #expect(try ImageDecoder.decode(path: jpeg, maxPixels: 227 * 149 * 3).tensor.shape.channels == 3)
-        let jpegError = #expect(throws: ImageError.self) { try ImageDecoder.decode(path: jpeg, maxPixels: 227 * 149 * 3 - 1) }
+        #expect(try ImageDecoder.decode(path: jpeg, maxPixels: 227 * 149).tensor.shape.channels == 3)
+        let jpegError = #expect(throws: ImageError.self) { try ImageDecoder.decode(path: jpeg, maxPixels: 227 * 149 - 1) }
         #expect(jpegError?.kind == .tooLarge)
         #expect(jpegError?.path == jpeg)
     }

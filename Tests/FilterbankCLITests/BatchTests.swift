@@ -325,7 +325,7 @@ import FilterBankKit
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out").path
-        // 60000 x 60000 claimed: over the default limit (2^28 samples), refused before any pixel memory.
+        // 60000 x 60000 claimed: over the default limit (2^28 pixels), refused before any pixel memory.
         let bomb = dir.appendingPathComponent("bomb.png").path
         try Self.claimedPNG(bomb, width: 60000, height: 60000)
         let result = try runFilterbank(["apply", bomb, "-o", out])

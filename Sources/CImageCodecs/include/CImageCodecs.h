@@ -11,7 +11,7 @@
  *
  * Readers are two-phase so that the caller can check the image size from the
  * header before it allocates pixel memory, then decode into its own buffer:
- *   open (reads the header, rejects images over `max_samples`)
+ *   open (reads the header, rejects images of more than `max_pixels` pixels, width x height)
  *   -> read_rows (any number of times, top to bottom; PNG Adam7 needs one call
  *      for the whole image) or read_image (all remaining rows)
  *   -> close (always; also after an error).
@@ -39,7 +39,7 @@ typedef enum cic_status {
     CIC_CORRUPT,       /* the library rejected the data (its message) */
     CIC_TRUNCATED,     /* the file ends early: libpng "Read Error" at EOF, libjpeg "Premature end of JPEG file" */
     CIC_UNSUPPORTED,   /* valid but not decodable here, e.g. "Unsupported JPEG data precision 12" */
-    CIC_TOO_LARGE,     /* width * height * channels > max_samples */
+    CIC_TOO_LARGE,     /* width * height > max_pixels */
     CIC_OUT_OF_MEMORY,
     CIC_WRITE_FAILED,  /* fwrite/fclose failed (errno text) */
     CIC_MISUSE         /* bad argument or call order; nothing was read or written */
@@ -74,7 +74,7 @@ cic_status cic_sniff_format(const char *path, cic_format *format,
    warnings (libpng's defaults); libpng's benign errors are warnings. */
 typedef struct cic_png_reader cic_png_reader;
 
-cic_status cic_png_open(const char *path, uint64_t max_samples,
+cic_status cic_png_open(const char *path, uint64_t max_pixels,
                         cic_png_reader *_Nullable *_Nonnull reader,
                         cic_image_info *info,
                         char *errbuf, size_t errbuf_size);
@@ -97,7 +97,7 @@ void cic_png_close(cic_png_reader *_Nullable reader);
    warnings (e.g. "Corrupt JPEG data: ...") are counted. */
 typedef struct cic_jpeg_reader cic_jpeg_reader;
 
-cic_status cic_jpeg_open(const char *path, uint64_t max_samples,
+cic_status cic_jpeg_open(const char *path, uint64_t max_pixels,
                          cic_jpeg_reader *_Nullable *_Nonnull reader,
                          cic_image_info *info,
                          char *errbuf, size_t errbuf_size);
@@ -219,7 +219,7 @@ typedef enum cic_jpeg_read_flags {
 } cic_jpeg_read_flags;
 
 /* cic_jpeg_open with options: flags 0 is cic_jpeg_open. */
-cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_samples, uint32_t flags,
+cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_pixels, uint32_t flags,
                                     cic_jpeg_reader *_Nullable *_Nonnull reader,
                                     cic_image_info *info,
                                     char *errbuf, size_t errbuf_size);
