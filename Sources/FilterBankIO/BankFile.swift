@@ -176,7 +176,8 @@ public enum BankFile {
         func checkKeys(_ object: [String: Any], allowed: [String], in parent: String?) throws(FileError) {
             if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
                 let place = parent.map { " in \"\($0)\"" } ?? ""
-                throw fail("unknown key \"\(unknown)\"\(place) (allowed: \(allowed.joined(separator: ", ")))")
+                // debugDescription escapes quotes and control characters: the message stays one line.
+                throw fail("unknown key \(unknown.debugDescription)\(place) (allowed: \(allowed.joined(separator: ", ")))")
             }
         }
 

@@ -21,7 +21,9 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         self.init(path: path, message: error.description)
     }
 
-    public var description: String { "\(path): \(message)" }
+    /// Always one line: line breaks inside the path or the message (from a
+    /// file name, or a parser quoting the bad text) are shown as `\n`.
+    public var description: String { oneLine("\(path): \(message)") }
 }
 
 extension FileError {
@@ -49,4 +51,18 @@ extension FileError {
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError { return underlying.localizedDescription }
         return ns.localizedDescription
     }
+}
+
+/// `text` with carriage returns and line feeds written as `\r` and `\n`.
+func oneLine(_ text: String) -> String {
+    guard text.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
+    var out = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }

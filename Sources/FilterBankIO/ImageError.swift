@@ -41,7 +41,7 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(path): \(message)" }
+    public var description: String { oneLine("\(path): \(message)") }
 }
 
 /// Capacity of the message buffers handed to CImageCodecs (its messages are shorter).

@@ -145,3 +145,17 @@ private typealias S = BankIOTestSupport
         }
     }
 }
+
+@Suite struct OneLineErrorTests {
+    /// Parsers quote the bad text and file names may hold line breaks: the
+    /// printed error stays on one line.
+    @Test func errorsWithLineBreaksPrintOnOneLine() throws {
+        let error = FileError(path: "odd\nname.json", message: "invalid JSON near \"0{\n \"")
+        #expect(!error.description.contains("\n"))
+        #expect(error.description == #"odd\nname.json: invalid JSON near "0{\n ""#)
+        let bad = try #require(throws: FileError.self) {
+            try BankFile.parse(data: Data("{\"a\\nb\": 1, \"depthwise\": {\"shape\": [1,1,1,1], \"values\": [1]}}".utf8), path: "k.json")
+        }
+        #expect(!bad.description.contains("\n") && bad.description.contains("unknown key"), "\(bad.description)")
+    }
+}
