@@ -84,7 +84,26 @@ enum Harness {
         case .npz: fuzzNpz([UInt8](bytes))
         case .mat: fuzzMat([UInt8](bytes))
         }
+        runs += 1
+        if runs % 4096 == 0 { checkDescriptors() }
         return 0
+    }
+
+    nonisolated(unsafe) static var runs = 0
+    nonisolated(unsafe) static var baselineDescriptors = -1
+
+    /// LeakSanitizer sees memory, not file descriptors: every 4096 inputs, the
+    /// number of open descriptors must not have grown (a reader that forgets to
+    /// close its file on some error path would leak one per such input).
+    static func checkDescriptors() {
+        guard let dir = opendir("/proc/self/fd") else { return }
+        var count = 0
+        while readdir(dir) != nil { count += 1 }
+        closedir(dir)
+        if baselineDescriptors < 0 { baselineDescriptors = count }
+        guard count <= baselineDescriptors + 16 else {
+            fatalError("file descriptors leak: \(count) open after \(runs) inputs, \(baselineDescriptors) after 4096")
+        }
     }
 
     /// Replaces the scratch file's contents with `bytes`.
