@@ -53,15 +53,21 @@ extension FileError {
     }
 }
 
-/// `text` with carriage returns and line feeds written as `\r` and `\n`.
+/// `text` on one line: line breaks (`\n`, `\r`, form feed, vertical tab,
+/// U+0085, U+2028, U+2029) and other control characters written as escapes.
 func oneLine(_ text: String) -> String {
-    guard text.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
+    func plain(_ s: Unicode.Scalar) -> Bool {
+        !(s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029)
+    }
+    guard !text.unicodeScalars.allSatisfy(plain) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
         switch scalar {
+        case _ where plain(scalar): out.unicodeScalars.append(scalar)
         case "\n": out += "\\n"
         case "\r": out += "\\r"
-        default: out.unicodeScalars.append(scalar)
+        case "\t": out += "\\t"
+        default: out += "\\u{" + String(scalar.value, radix: 16) + "}"
         }
     }
     return out

@@ -22,6 +22,8 @@ public enum FilterBankError: Error, Equatable, Sendable, CustomStringConvertible
     /// The effective kernel `(k - 1) * d + 1` does not fit in the padded input along an axis.
     case kernelLargerThanInput(axis: Axis, paddedInput: Int, effectiveKernel: Int,
                                kernel: Int, dilation: Int, padding: Padding)
+    /// A kernel size, stride, dilation, pad or effective kernel over `limit`.
+    case geometryTooLarge(axis: Axis, name: String, value: Int, limit: Int)
     /// The input tensor is empty along some dimension.
     case emptyInput(TensorShape)
 
@@ -49,6 +51,8 @@ public enum FilterBankError: Error, Equatable, Sendable, CustomStringConvertible
             return "explicit padding must not be negative, got \(padding)"
         case let .kernelLargerThanInput(axis, padded, eff, k, d, padding):
             return "\(padding) padding: the effective kernel \(axis.rawValue) \(eff) (kernel \(k), dilation \(d): (k-1)*d+1) is larger than the padded input \(axis.rawValue) \(padded)"
+        case let .geometryTooLarge(axis, name, value, limit):
+            return "\(axis.rawValue) \(name) \(value) is too large (at most \(limit))"
         case let .emptyInput(shape):
             return "input tensor \(shape) is empty"
         }

@@ -53,13 +53,29 @@ public struct AxisGeometry: Hashable, Sendable {
     public let padAfter: Int
     public let outputSize: Int
 
+    /// The largest kernel size, stride, dilation, pad or effective kernel
+    /// accepted: 2^20 (a million pixels).
+    public static let limit = 1 << 20
+
     /// `(kernelSize - 1) * dilation + 1`: the span one output sample reads.
     public var effectiveKernel: Int { (kernelSize - 1) * dilation + 1 }
 
     /// Resolves the geometry of one axis, or throws if the kernel cannot fit.
     public static func resolve(axis: Axis, inputSize: Int, kernelSize: Int, stride: Int,
                                dilation: Int, padding: Padding) throws(FilterBankError) -> AxisGeometry {
+        // Bound every quantity first, so that no arithmetic below can overflow (a bank file or the
+        // command line can hold any 64-bit number): then an absurd geometry is an error, not a trap.
+        var quantities = [("kernel size", kernelSize), ("stride", stride), ("dilation", dilation)]
+        if case let .explicit(top, bottom, left, right) = padding {
+            quantities += axis == .height ? [("top pad", top), ("bottom pad", bottom)] : [("left pad", left), ("right pad", right)]
+        }
+        for (name, value) in quantities where value > AxisGeometry.limit {
+            throw .geometryTooLarge(axis: axis, name: name, value: value, limit: AxisGeometry.limit)
+        }
         let effective = (kernelSize - 1) * dilation + 1
+        guard effective <= AxisGeometry.limit else {
+            throw .geometryTooLarge(axis: axis, name: "effective kernel (k-1)*d+1", value: effective, limit: AxisGeometry.limit)
+        }
         let before: Int, after: Int, output: Int
         switch padding {
         case .same:

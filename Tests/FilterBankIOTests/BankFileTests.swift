@@ -159,3 +159,11 @@ private typealias S = BankIOTestSupport
         #expect(!bad.description.contains("\n") && bad.description.contains("unknown key"), "\(bad.description)")
     }
 }
+
+@Suite struct ControlCharacterErrorTests {
+    @Test func controlCharactersAreEscaped() {
+        let error = FileError(path: "a\u{0C}b.npy", message: "key 'x\u{07}\u{1B}[31m' \u{2028}bad")
+        #expect(error.description == #"a\u{c}b.npy: key 'x\u{7}\u{1b}[31m' \u{2028}bad"#)
+        #expect(FileError(path: "p", message: "tab\there").description == #"p: tab\there"#)
+    }
+}

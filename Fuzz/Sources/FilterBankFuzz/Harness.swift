@@ -119,7 +119,7 @@ enum Harness {
         close(fd)
     }
 
-    /// `FILTERBANK_FUZZ_ALLOW=multiline` lets error messages span lines (a known,
+    /// `FILTERBANK_FUZZ_ALLOW=multiline` lets error descriptions span lines (a known,
     /// reported finding) so that a run can look for other things meanwhile.
     static let allowed = (getenv("FILTERBANK_FUZZ_ALLOW").map { String(cString: $0) } ?? "").split(separator: ",")
     static let allowMultiline = allowed.contains("multiline")
@@ -127,11 +127,14 @@ enum Harness {
     /// dilation or pad over 2^32 (AxisGeometry.resolve traps on them: reported).
     static let skipHugeGeometry = allowed.contains("huge-geometry")
 
-    /// A clean error: about this file, one non-empty line.
-    static func checkError(path errorPath: String, message: String, from api: String) {
+    /// A clean error: about this file, with a message, printed on one line (the
+    /// `description` is what the tool prints; `message` may quote the file's
+    /// bytes, which `description` escapes).
+    static func checkError(path errorPath: String, message: String, description: String, from api: String) {
         guard errorPath == path else { fatalError("\(api) threw an error about '\(errorPath)', not '\(path)'") }
-        guard !message.isEmpty, allowMultiline || !message.contains(where: \.isNewline) else {
-            fatalError("\(api) threw an empty or multi-line message: \(message.debugDescription)")
+        guard !message.isEmpty else { fatalError("\(api) threw an empty message") }
+        guard description.hasPrefix(path + ": "), allowMultiline || !description.contains(where: \.isNewline) else {
+            fatalError("\(api) threw an error that does not print as one line: \(description.debugDescription)")
         }
     }
 
@@ -154,7 +157,7 @@ enum Harness {
             }
             guard inRange else { fatalError("ImageDecoder returned a sample outside [0, 1]") }
         } catch {
-            checkError(path: error.path, message: error.message, from: "ImageDecoder.decode")
+            checkError(path: error.path, message: error.message, description: error.description, from: "ImageDecoder.decode")
         }
     }
 
@@ -168,8 +171,8 @@ enum Harness {
             }
             guard a.values.count == a.shape.reduce(1, *) else { fatalError("value count does not match \(a.shape)") }
         case let (.failure(a), .failure(b)):
-            checkError(path: a.path, message: a.message, from: "NpyFile.decode")
-            checkError(path: b.path, message: b.message, from: "NpyFile.readArray")
+            checkError(path: a.path, message: a.message, description: a.description, from: "NpyFile.decode")
+            checkError(path: b.path, message: b.message, description: b.description, from: "NpyFile.readArray")
             guard a.message == b.message else {
                 fatalError("NpyFile.decode and readArray fail differently: \(a.message) / \(b.message)")
             }
@@ -184,7 +187,7 @@ enum Harness {
                 fatalError("readTensor returned \(tensor.shape) with \(tensor.values.count) values")
             }
         } catch {
-            checkError(path: error.path, message: error.message, from: "NpyFile.readTensor")
+            checkError(path: error.path, message: error.message, description: error.description, from: "NpyFile.readTensor")
         }
     }
 
@@ -192,7 +195,7 @@ enum Harness {
         do {
             return try BankFile.parse(data: data, path: path)
         } catch {
-            checkError(path: error.path, message: error.message, from: "BankFile.parse")
+            checkError(path: error.path, message: error.message, description: error.description, from: "BankFile.parse")
             return nil
         }
     }
@@ -207,7 +210,7 @@ enum Harness {
                 fatalError("NpzFile.decode and readArrays disagree")
             }
         case let (.failure(a), .failure(b)):
-            checkError(path: a.path, message: a.message, from: "NpzFile.decode")
+            checkError(path: a.path, message: a.message, description: a.description, from: "NpzFile.decode")
             guard a == b else { fatalError("NpzFile.decode and readArrays fail differently: \(a.message) / \(b.message)") }
         default:
             fatalError("NpzFile.decode and readArrays disagree on success")
@@ -217,7 +220,7 @@ enum Harness {
                 let source = try BankFile.loadNpz(path: path, layout: layout)
                 for channels in 1...3 { _ = try? source.spec(channels: channels) }
             } catch {
-                checkError(path: error.path, message: error.message, from: "BankFile.loadNpz")
+                checkError(path: error.path, message: error.message, description: error.description, from: "BankFile.loadNpz")
             }
         }
     }
@@ -235,13 +238,13 @@ enum Harness {
                 }
             }
         } catch {
-            checkError(path: error.path, message: error.message, from: "MatrixFile.load")
+            checkError(path: error.path, message: error.message, description: error.description, from: "MatrixFile.load")
         }
         do {
             let source = try MatrixFile.source(path: path)
             for channels in [1, 3] { _ = try? source.spec(channels: channels) }
         } catch {
-            checkError(path: error.path, message: error.message, from: "MatrixFile.source")
+            checkError(path: error.path, message: error.message, description: error.description, from: "MatrixFile.source")
         }
     }
 
