@@ -136,19 +136,19 @@ public struct ApplyJob: Sendable {
         var outputs: [String] = []
         switch format {
         case .npy:
-            outputs = [join(directory, OutputNaming.tensorFileName(stem: stem))]
+            outputs = [PathText.join(directory, OutputNaming.tensorFileName(stem: stem))]
         case .png, .jpeg:
             let ext = format == .png ? ".png" : ".jpg"
-            outputs = try channelNames(stem: stem, plan: engine.plan, input: path).map { join(directory, $0 + ext) }
+            outputs = try channelNames(stem: stem, plan: engine.plan, input: path).map { PathText.join(directory, $0 + ext) }
         }
         if let montage {
             outputs += (0..<output.batch).map {
                 // A bare file name goes beside the channel files (mirrored folders included); a path is taken as given.
                 let file = montagePath(montage, stem: stem, batch: $0, batchCount: output.batch)
-                return file.contains("/") ? file : join(directory, file)
+                return file.contains("/") ? file : PathText.join(directory, file)
             }
         }
-        if writeStatistics { outputs.append(join(directory, stem + ".json")) }
+        if writeStatistics { outputs.append(PathText.join(directory, stem + ".json")) }
         return PreparedInput(path: path, outputDirectory: directory, outputs: outputs, source: source, engine: engine)
     }
 
@@ -331,7 +331,4 @@ public struct ApplyJob: Sendable {
         return path
     }
 
-    private func join(_ directory: String, _ name: String) -> String {
-        directory.hasSuffix("/") ? directory + name : directory + "/" + name
-    }
 }
