@@ -109,6 +109,42 @@ struct FastCase: CustomStringConvertible {
         #expect(try path(noisy, 5) == .direct)
     }
 
+    /// The rank-1 path computes output rows in blocks of
+    /// `EngineKernels.blockRows` (then 2, then 1 at the end of a band):
+    /// every image height from 1 to 13 (so every remainder, and blocks whose
+    /// rows read zero padding above and below), widths whose rows end in
+    /// every tail of the 24-float blocks, grey, RGB and a multiplier of 2
+    /// (rows expanded into the ring, which must hold a whole block's rows),
+    /// each border mode, against the reference loop.
+    @Test(arguments: [(1, 1), (3, 1), (3, 2), (4, 1)])
+    func rank1BlocksOfEveryHeight(_ channels: Int, _ multiplier: Int) throws {
+        var rng = SplitMix64(seed: UInt64(channels * 10 + multiplier))
+        for height in 1...13 {
+            let kh = [2, 3, 5, 7].randomElement(using: &rng)!, kw = [2, 3, 7].randomElement(using: &rng)!
+            let width = Int.random(in: 1...60, using: &rng)
+            let shape = TensorShape(batch: 1, height: height, width: width, channels: channels)
+            let input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: -1...1, using: &rng) })
+            let kernels = (0..<(channels * multiplier)).map { _ in
+                let column = (0..<kh).map { _ in Float.random(in: -1...1, using: &rng) }
+                let row = (0..<kw).map { _ in Float.random(in: -1...1, using: &rng) }
+                return column.flatMap { a in row.map { a * $0 } }
+            }
+            var values = [Float](repeating: 0, count: kh * kw * channels * multiplier)
+            for (k, kernel) in kernels.enumerated() {
+                for tap in 0..<(kh * kw) { values[tap * channels * multiplier + k] = kernel[tap] }
+            }
+            let dw = try DepthwiseFilter(shape: [kh, kw, channels, multiplier], values: values)
+            let border = BorderMode.allCases.randomElement(using: &rng)!
+            let bank = try FilterBank(depthwise: dw, padding: .same, border: border)
+            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: .rank1)
+            #expect(engine.path == .rank1)
+            let want = try ReferenceConvolution.apply(bank, to: input)
+            let context = "height \(height), width \(width), \(kh)x\(kw), C \(channels), M \(multiplier), \(border)"
+            expectClose(engine.apply(to: input, parallel: false), want, context)
+            expectClose(engine.apply(to: input, parallel: true), want, context + " threaded")
+        }
+    }
+
     /// One larger image across many bands and both threads, each path.
     @Test func widerImageEveryPath() throws {
         var rng = SplitMix64(seed: 4242)
