@@ -28,7 +28,7 @@ struct cic_jpeg_reader {
     size_t exif_length;
     size_t row_bytes;
     int invert;                            /* Adobe CMYK is stored inverted */
-    int finished, failed;
+    int started, finished, failed;         /* started: jpeg_start_decompress has run */
 };
 
 /* error_exit: replaces libjpeg's print-and-exit(). Keep the message, unwind to the entry point. */
@@ -193,13 +193,10 @@ cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_pixels, uint3
         cic_jpeg_close(r);
         return CIC_TOO_LARGE;
     }
-    /* Allocates the decoder; a progressive file is read in full here. */
-    jpeg_start_decompress(&r->cinfo);
-    if (truncation_is_error(r)) {
-        cic_status status = truncated(r, errbuf, errbuf_size);
-        cic_jpeg_close(r);
-        return status;
-    }
+    /* jpeg_start_decompress waits for the first read: it allocates the
+       decoder and reads a progressive file in full, which opening (to learn
+       the shape, name outputs, or skip an input whose outputs exist) does not
+       need. The output dimensions are known from jpeg_calc_output_dimensions. */
     r->row_bytes = (size_t)r->cinfo.output_width * (size_t)r->cinfo.output_components;
     info->width = r->cinfo.output_width;
     info->height = r->cinfo.output_height;
@@ -220,6 +217,11 @@ cic_status cic_jpeg_read_rows(cic_jpeg_reader *r, void *buffer, size_t row_strid
     const JDIMENSION first = r->cinfo.output_scanline, end = first + rows;
     if (setjmp(r->jump)) return failure(r, errbuf, errbuf_size);
     /* Progress lives in cinfo.output_scanline (heap), so no local changes between setjmp and longjmp matter. */
+    if (!r->started) {
+        r->started = 1;
+        jpeg_start_decompress(&r->cinfo);   /* a progressive file is read in full here */
+        if (truncation_is_error(r)) return truncated(r, errbuf, errbuf_size);
+    }
     while (r->cinfo.output_scanline < end) {
         JSAMPROW batch[16];
         JDIMENSION start = r->cinfo.output_scanline;

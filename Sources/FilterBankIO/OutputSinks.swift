@@ -59,7 +59,11 @@ extension PNGRowWriter: ChannelWriter {
 /// One grayscale image per output channel, each written band by band through
 /// its own encoder, each channel mapped with its own `ChannelMapping`.
 /// Channels are mapped and encoded on all cores (one writer per channel, so no
-/// writer is shared between threads). Optionally measures each channel's
+/// writer is shared between threads). Measured on the 16 MP sample photo (six
+/// PNGs, 2 cores, portable build, 3 alternating runs): 0.89-0.94 s against
+/// 1.55-1.58 s with the channels encoded one after another at
+/// `--png-compression fast`, 4.95-5.06 s against 9.01-9.14 s at `default`;
+/// peak RSS 42 MiB either way. Optionally measures each channel's
 /// statistics on the way (for the `--stats` sidecar).
 final class ChannelImageSink: OutputSink {
     let shape: TensorShape  // the output: [N, H_out, W_out, K]

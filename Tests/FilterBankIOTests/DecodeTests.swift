@@ -582,6 +582,24 @@ struct TruncationPolicyTests {
         #expect(image.warnings.contains { $0.hasPrefix("Premature end of JPEG file") }, "\(image.warnings)")
     }
 
+    /// Opening a progressive JPEG reads its header only (libjpeg reads all
+    /// scans of a progressive file when decoding starts, and opening is what
+    /// `--skip-existing` and output naming need): a file cut in its scans
+    /// opens with its shape, and the cut is reported at the first read.
+    @Test func progressiveJPEGOpensWithoutReadingItsScans() throws {
+        let directory = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(directory) }
+        let path = try CodecFixtures.truncatedCopy(of: CodecFixtures.path(Self.progressive), fraction: 0.6, in: directory)
+        let reader = try ImageRowReader(path: path)
+        #expect(reader.width == 227 && reader.height == 149 && reader.channels == 3)
+        #expect(reader.rowsRead == 0 && !reader.truncated)
+        var band = [Float](repeating: 0, count: reader.width * reader.channels)
+        let error = #expect(throws: ImageError.self) {
+            try band.withUnsafeMutableBufferPointer { try reader.readRows(1, into: $0.baseAddress!) }
+        }
+        #expect(error?.kind == .truncated)
+    }
+
     /// The row reader notices the cut when it reaches it.
     @Test func rowReaderReportsTruncationWhenReached() throws {
         let directory = try CodecFixtures.temporaryDirectory()
