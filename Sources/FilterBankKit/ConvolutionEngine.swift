@@ -36,7 +36,7 @@
 /// The result agrees with `ReferenceConvolution` to float32 rounding (tests
 /// check every path on random shapes, strides, dilations, paddings, border
 /// modes and bands). A band's rows are bit-identical to the same rows
-/// computed as part of the whole image (single and paired rows add in the
+/// computed as part of the whole image (rows computed alone or in blocks add in the
 /// same order).
 public struct ConvolutionEngine: Sendable {
     /// How the depthwise step is computed.
