@@ -21,7 +21,7 @@
 ///      the vector of its M kernels' weights, eight pixels at a time;
 ///    - `rank1`: every kernel is a column times a row (Gaussian, box, Sobel,
 ///      any user kernel whose factorisation error is at most `rank1Tolerance`)
-///      and larger than 3x3 (`prefersRank1`, measured): a vertical `kh x 1`
+///      and large enough (`prefersRank1`, measured per build): a vertical `kh x 1`
 ///      pass (four rows at a time) into padded scratch rows, then a horizontal `1 x kw`
 ///      pass, `kh + kw` instead of `kh * kw` multiply-adds.
 /// 3. A separable bank runs the depthwise step over tiles of pixels whose
@@ -91,22 +91,30 @@ public struct ConvolutionEngine: Sendable {
     public static let rank1Tolerance = 1e-6
 
     /// Whether rank-1 kernels of this size and multiplier run as two passes,
-    /// decided by measurement (`Benchmarks --all`, 4008x2988x3, M = 1,
-    /// stride 1, 2 threads, median of 7 interleaved rounds, README
-    /// "Performance"), haswell+FMA build / portable build:
-    /// - Sobel 3x3: direct 15.1 / 26.1 ms, rank 1 15.8 / 24.6 ms: a tie
-    ///   (both memory-bound at 3x3), so direct, which needs no scratch rows;
-    /// - Gaussian 5x5: direct 28.6 / 50.3 ms, rank 1 17.6 / 31.9 ms;
-    /// - Gaussian 7x7: direct 45.2 / 91.8 ms, rank 1 18.4 / 36.7 ms.
-    /// So two passes from 10 taps on (sizes between 3x3 and 5x5 were not
-    /// measured). With M a multiple of 8 the broadcast path (no row
-    /// expansion) is kept: rank 1 would expand rows to `C * M` channels, which
-    /// at 3x3 M=8 cost 1.6x with FMA (expanded direct 138 ms vs broadcast
-    /// 87 ms), and Sobel M=8 as rank 1 ran 2.1x slower than broadcast in a
-    /// quick check (345 vs 161 ms, on a loaded machine). 1xN and Nx1 kernels
-    /// gain nothing from two passes.
+    /// decided by measurement (`Benchmarks --all`, 4008x2988x3, stride 1,
+    /// 2 threads, median of 7 interleaved rounds, README "Performance"),
+    /// AVX2+FMA build / portable build:
+    /// - Sobel 3x3, M=1: direct 14.1 / 25.1 ms, rank 1 16.2 / 20.0 ms;
+    /// - Sobel x and y, M=2 (the default bank): direct 62.1-62.2 / 84-88 ms,
+    ///   rank 1 62.8-64.2 / 73-75 ms (alternating runs);
+    /// - Gaussian 5x5: direct 26.3 / 52.8 ms, rank 1 16.6 / 24.8 ms;
+    /// - Gaussian 7x7: direct 43.8 / 104 ms, rank 1 17.5 / 30.0 ms.
+    /// With FMA the direct 3x3 kernel is memory-bound and rank 1 gains
+    /// nothing, so two passes from 10 taps on; on the portable build the
+    /// direct kernel is compute-bound and rank 1 wins from 3x3 (9 taps) on.
+    /// Sizes between 3x3 and 5x5 (2x5, 3x4...) were not measured. With M a
+    /// multiple of 8 the broadcast path (no row expansion) is kept: rank 1
+    /// would expand rows to `C * M` channels, which at 3x3 M=8 cost 1.7x with
+    /// FMA (expanded direct 146 ms vs broadcast 87 ms), and Sobel M=8 as rank
+    /// 1 ran 2.1x slower than broadcast in a quick check (345 vs 161 ms, on a
+    /// loaded machine). 1xN and Nx1 kernels gain nothing from two passes.
     public static func prefersRank1(kernelHeight kh: Int, kernelWidth kw: Int, multiplier m: Int) -> Bool {
-        kh > 1 && kw > 1 && kh * kw >= 10 && m % 8 != 0
+        #if FILTERBANK_FMA
+        let fewestTaps = 10
+        #else
+        let fewestTaps = 9
+        #endif
+        return kh > 1 && kw > 1 && kh * kw >= fewestTaps && m % 8 != 0
     }
 
     /// Plans the engine. `path` asks for one path (benchmarks and tests use
@@ -531,18 +539,24 @@ public struct ConvolutionEngine: Sendable {
         }
     }
 
-    /// `EngineKernels.sweep`, or its faster form when the period divides 24.
+    /// `EngineKernels.sweep`, or its faster form when the period divides 24
+    /// (AVX2+FMA build only: on the portable build `sweep24`'s six and twelve
+    /// eight-lane accumulators spill from SSE2's sixteen four-lane registers,
+    /// and plain `sweep` measured faster: rank-1 7x7 29.4-30.8 ms against
+    /// 31.4-32.2, separable 87-90 against 92-93, alternating runs).
     @inline(__always)
     private func sweep(sources: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<UnsafePointer<Float>>,
                        rows: Int, taps: Int, tapStride: Int, tileLength: Int, tileStride: Int,
                        from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        #if FILTERBANK_FMA
         if 24 % period == 0 {
             EngineKernels.sweep24(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
                                   tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
-        } else {
-            EngineKernels.sweep(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
-                                tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
+            return
         }
+        #endif
+        EngineKernels.sweep(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
+                            tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
     }
 
     /// Per-worker scratch: the ring of padded rows, the rank-1 scratch row,

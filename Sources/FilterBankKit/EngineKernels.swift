@@ -579,13 +579,17 @@ enum EngineKernels {
     /// the input sample broadcast to all eight lanes. `weights[r]` points at
     /// the filter's values for tap `(i_r, 0)` (`[kw, C, M]` follow). Eight
     /// pixels at a time keep eight accumulators in registers and load each
-    /// weight vector once per eight pixels.
+    /// weight vector once per eight pixels; four pixels on the portable
+    /// build, whose sixteen four-lane registers eight accumulators would
+    /// fill (3x3 M=8: 124-128 ms with four, 201-206 with eight, alternating
+    /// runs, 2 threads).
     static func broadcastSweep(sources: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<UnsafePointer<Float>>,
                                rows: Int, taps: Int, tapStride: Int, channels: Int, multiplier: Int,
                                pixelStride ps: Int, pixels: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let cm = channels &* multiplier
         let tapWeights = cm
         var x = pixels.lowerBound
+        #if FILTERBANK_FMA
         while x &+ 8 <= pixels.upperBound {
             let o = out + (x &- pixels.lowerBound) &* cm
             for c in 0..<channels {
@@ -624,6 +628,39 @@ enum EngineKernels {
             }
             x &+= 8
         }
+        #else
+        // Four pixels at a time on the portable build: eight eight-lane
+        // accumulators would need all sixteen four-lane registers.
+        while x &+ 4 <= pixels.upperBound {
+            let o = out + (x &- pixels.lowerBound) &* cm
+            for c in 0..<channels {
+                var mb = 0
+                while mb < multiplier {
+                    var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
+                    for r in 0..<rows {
+                        var s = sources[r] + (x &* ps &+ c)
+                        var w = weights[r] + (c &* multiplier &+ mb)
+                        for _ in 0..<taps {
+                            let wv = load(w)
+                            a0 = madd(a0, Vector(repeating: s[0]), wv)
+                            a1 = madd(a1, Vector(repeating: s[ps]), wv)
+                            a2 = madd(a2, Vector(repeating: s[2 &* ps]), wv)
+                            a3 = madd(a3, Vector(repeating: s[3 &* ps]), wv)
+                            s += tapStride
+                            w += tapWeights
+                        }
+                    }
+                    let d = o + (c &* multiplier &+ mb)
+                    store(a0, d)
+                    store(a1, d + cm)
+                    store(a2, d + 2 &* cm)
+                    store(a3, d + 3 &* cm)
+                    mb &+= 8
+                }
+            }
+            x &+= 4
+        }
+        #endif
         while x < pixels.upperBound {
             let o = out + (x &- pixels.lowerBound) &* cm
             for c in 0..<channels {
@@ -659,6 +696,11 @@ enum EngineKernels {
             let d = depth + x &* cm
             let o = out + x &* outputs
             var j = 0
+            // Sixteen outputs (eight accumulators) only with AVX: on the
+            // portable build they would take all sixteen four-lane registers
+            // (separable 3x3 to 16: 76-77 ms with eight outputs at a time,
+            // 80-83 with sixteen, alternating runs).
+            #if FILTERBANK_FMA
             while j &+ 16 <= outputs {
                 var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
                 var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector()
@@ -679,6 +721,7 @@ enum EngineKernels {
                 store(a3, o + 3 &* outputs + j); store(b3, o + 3 &* outputs + j + 8)
                 j &+= 16
             }
+            #endif
             while j &+ 8 <= outputs {
                 var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
                 var w = p + j
