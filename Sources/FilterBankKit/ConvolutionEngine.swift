@@ -356,6 +356,44 @@ public struct ConvolutionEngine: Sendable {
         }
     }
 
+    /// Puts the `n + kh - 1` input rows that output rows `y ..< y + n` read
+    /// (vertical stride and dilation 1) in `workspace.blockSources`, `nil` for
+    /// a zero row. Rows in place: the image row itself, and with
+    /// `edgeStrips` also its ring strips, as three segments `kh +
+    /// blockRows - 1` slots apart (the left strips, the image row shifted to
+    /// padded positions, the right strips). Otherwise the padded row from
+    /// the ring, which holds a whole block's rows (`ringSlots`).
+    private func gatherBlockRows(_ y: Int, count n: Int, from input: InputBand, workspace: Workspace, edgeStrips: Bool) {
+        let kh = plan.bank.depthwise.kernelHeight
+        let p = period
+        let slots = kh &+ EngineKernels.blockRows &- 1
+        let left = plan.columns.padBefore
+        let sources = workspace.blockSources
+        workspace.beginRow()
+        let top = plan.rows.inputIndex(output: y, tap: 0)
+        for u in 0..<(n &+ kh &- 1) {
+            guard let r = plan.sourceRow(top &+ u) else {
+                sources[u] = nil
+                sources[slots &+ u] = nil
+                sources[2 &* slots &+ u] = nil
+                continue
+            }
+            precondition(r >= input.firstRow && r < input.firstRow + input.rowCount,
+                         "input row \(r) is not in the band \(input.firstRow)..<\(input.firstRow + input.rowCount)")
+            let image = input.rows + (r &- input.firstRow) &* plan.input.rowCount
+            if inPlace && edgeStrips {
+                let strips = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
+                sources[u] = strips
+                sources[slots &+ u] = image - left &* p
+                sources[2 &* slots &+ u] = strips + (leftColumns &- rightStart) &* p
+            } else if inPlace {
+                sources[u] = image
+            } else {
+                sources[u] = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
+            }
+        }
+    }
+
     /// Output rows `y ..< y + n` of the direct path (at `outRow` and the
     /// rows after it) with `EngineKernels.directBlock`, from the
     /// `n + kh - 1` padded rows they read.
@@ -366,31 +404,9 @@ public struct ConvolutionEngine: Sendable {
         let f = plan.bank.depthwise
         let kh = f.kernelHeight, kw = f.kernelWidth
         let p = period
-        let union = n &+ kh &- 1
-        let slots = kh &+ EngineKernels.blockRows &- 1
-        let left = plan.columns.padBefore
         let outRowFloats = plan.columns.outputSize &* depthChannels
+        gatherBlockRows(y, count: n, from: input, workspace: workspace, edgeStrips: true)
         let sources = workspace.blockSources
-        workspace.beginRow()
-        let top = plan.rows.inputIndex(output: y, tap: 0)
-        for u in 0..<union {
-            guard let r = plan.sourceRow(top &+ u) else {
-                sources[u] = nil
-                sources[slots &+ u] = nil
-                sources[2 &* slots &+ u] = nil
-                continue
-            }
-            precondition(r >= input.firstRow && r < input.firstRow + input.rowCount,
-                         "input row \(r) is not in the band \(input.firstRow)..<\(input.firstRow + input.rowCount)")
-            if inPlace {
-                let strips = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
-                sources[u] = strips
-                sources[slots &+ u] = input.rows + (r &- input.firstRow) &* plan.input.rowCount - left &* p
-                sources[2 &* slots &+ u] = strips + (leftColumns &- rightStart) &* p
-            } else {
-                sources[u] = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
-            }
-        }
         for segment in segments {
             EngineKernels.directBlock(sources: sources + segment.sources, kernelRows: kh, outputs: n,
                                       weights: tileBase, rowStride: kw &* tileStride, taps: kw,
@@ -417,27 +433,12 @@ public struct ConvolutionEngine: Sendable {
         let f = plan.bank.depthwise
         let kh = f.kernelHeight, kw = f.kernelWidth
         let p = period
-        let union = n &+ kh &- 1
         let left = plan.columns.padBefore
         let width = plan.input.width
         let outWidth = plan.columns.outputSize
         let outRowFloats = outWidth &* depthChannels
+        gatherBlockRows(y, count: n, from: input, workspace: workspace, edgeStrips: false)
         let sources = workspace.blockSources
-        workspace.beginRow()
-        let top = plan.rows.inputIndex(output: y, tap: 0)
-        for u in 0..<union {
-            guard let r = plan.sourceRow(top &+ u) else {
-                sources[u] = nil
-                continue
-            }
-            precondition(r >= input.firstRow && r < input.firstRow + input.rowCount,
-                         "input row \(r) is not in the band \(input.firstRow)..<\(input.firstRow + input.rowCount)")
-            if inPlace {
-                sources[u] = input.rows + (r &- input.firstRow) &* plan.input.rowCount
-            } else {
-                sources[u] = UnsafePointer(workspace.paddedRow(r, from: input, engine: self))
-            }
-        }
         // The vertical pass fills scratch columns `first ..< last` (padded
         // positions): in place the image's columns, whose padding columns
         // then copy the column the border maps them to (the pass is per
