@@ -16,9 +16,11 @@
 ///      contiguous, modulo-free sweep over the row with the tap weights
 ///      pre-tiled along the period and held in SIMD8 registers
 ///      (`EngineKernels.sweep`, `sweep24`); with vertical stride and dilation
-///      1, four output rows at a time share every input load (`blockSweep24`);
+///      1, four output rows at a time (two on the portable build) share every
+///      input load (`blockSweep24`, `sweepPair24`);
 ///    - `broadcast` (M a multiple of 8): each input sample broadcast against
-///      the vector of its M kernels' weights, eight pixels at a time;
+///      the vector of its M kernels' weights, eight pixels at a time (four on
+///      the portable build);
 ///    - `rank1`: every kernel is a column times a row (Gaussian, box, Sobel,
 ///      any user kernel whose factorisation error is at most `rank1Tolerance`)
 ///      and large enough (`prefersRank1`, measured per build): a vertical `kh x 1`
@@ -79,9 +81,10 @@ public struct ConvolutionEngine: Sendable {
     let rightStart: Int
     /// Floats of one ring slot: both edge strips (`inPlace`) or a whole padded row.
     let slotFloats: Int
-    /// Output rows are computed `EngineKernels.blockRows` at a time
-    /// (`EngineKernels.blockSweep24`; for `rank1`, the vertical pass):
-    /// depthwise only, strides and vertical dilation 1, and a period dividing 24.
+    /// Output rows are computed in blocks (`EngineKernels.directBlockRows` at
+    /// a time on the direct path, `EngineKernels.blockRows` for the vertical
+    /// pass of `rank1`): depthwise only, strides and vertical dilation 1, and
+    /// a period dividing 24.
     let blocks: Bool
 
     /// Relative Frobenius error up to which a kernel runs as rank 1. At 1e-6

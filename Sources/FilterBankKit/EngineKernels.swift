@@ -267,12 +267,13 @@ enum EngineKernels {
         }
     }
 
-    /// Output rows `blockSweep24` computes at once. Four fill AVX's sixteen
-    /// eight-lane registers (twelve accumulators, three input vectors); on
-    /// the portable build (sixteen four-lane registers) four rows spill a
-    /// little but measured the same as two (rank-1 7x7 on the benchmark
-    /// photo, 2 threads: 35.0-35.4 ms either way), so both builds use four
-    /// and the tests run the code the FMA build runs.
+    /// Output rows the rank-1 vertical pass (`columnPass`) computes at once,
+    /// and the most `blockSweep24` takes. Four fill AVX's sixteen eight-lane
+    /// registers (twelve accumulators, three input vectors). On the portable
+    /// build (sixteen four-lane registers) the column pass with four rows
+    /// spills a little but measured the same as with two (rank-1 7x7 on the
+    /// benchmark photo, 2 threads: 35.0-35.4 ms either way), so both builds
+    /// use four there and the portable tests run the code the FMA build runs.
     static let blockRows = 4
 
     /// Output rows the direct path computes at once: `blockSweep24`'s four
