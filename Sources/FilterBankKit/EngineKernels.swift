@@ -280,7 +280,9 @@ enum EngineKernels {
     /// with AVX; `sweepPair24`'s two on the portable build, where four rows
     /// of twelve eight-lane accumulators spill (measured, 2 threads, the
     /// benchmark photo: 3x3 27-29 ms with four rows, 35-37 with
-    /// `blockSweep24`'s two, 23.5-26 with `sweepPair24`).
+    /// `blockSweep24`'s two, 23.5-26 with `sweepPair24`). Four rows in blocks
+    /// of 8 floats (four accumulators, no spills) were slower still: 3x3
+    /// 38 ms, 7x7 109-113 against `sweepPair24`'s 87-93 (alternating runs).
     #if FILTERBANK_FMA
     static let directBlockRows = 4
     #else
