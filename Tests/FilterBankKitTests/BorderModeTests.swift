@@ -207,13 +207,14 @@ func expectMatches(_ got: Tensor, _ want: Tensor, _ context: String) {
 }
 
 /// Computes every image of `input` band by band (bands of 1 to 3 output rows),
-/// each band from a copy of only `plan.inputRows(forOutputRows:)`.
-func bandedApply(_ engine: ConvolutionEngine, _ input: Tensor, seed: UInt64) -> [Float] {
+/// each band from a copy of only `plan.inputRows(forOutputRows:)`, with one
+/// workspace for all bands or a new one for each.
+func bandedApply(_ engine: ConvolutionEngine, _ input: Tensor, seed: UInt64, freshWorkspaces: Bool = false) -> [Float] {
     let plan = engine.plan
     var rng = SplitMix64(seed: seed ^ 0xBA4D)
     let out = plan.output
     var banded = [Float](repeating: .nan, count: out.count)
-    let workspace = ConvolutionEngine.Workspace(engine: engine)
+    var workspace = ConvolutionEngine.Workspace(engine: engine)
     for n in 0..<out.batch {
         var start = 0
         while start < out.height {
@@ -222,6 +223,7 @@ func bandedApply(_ engine: ConvolutionEngine, _ input: Tensor, seed: UInt64) -> 
             let rowFloats = plan.input.rowCount
             let first = n * plan.input.imageCount + need.lowerBound * rowFloats
             let band = Array(input.values[first..<(first + need.count * rowFloats)])
+            if freshWorkspaces { workspace = ConvolutionEngine.Workspace(engine: engine) }
             band.withUnsafeBufferPointer { b in
                 banded.withUnsafeMutableBufferPointer { o in
                     engine.computeRows(start..<end,
