@@ -103,10 +103,11 @@ public enum ImageDecoder {
 /// time, so that a large image never needs to be in memory whole.
 ///
 /// Values are scaled to [0, 1] exactly as `ImageDecoder.decode` documents.
-/// Non-interlaced PNG and every JPEG stream row by row (a progressive JPEG's
-/// coefficients are buffered inside libjpeg, which is the least it needs); an
-/// Adam7 PNG is decoded whole on the first read into its raw 8/16-bit samples
-/// (a quarter or half of the Float size) and served from there.
+/// Opening reads the header only. Non-interlaced PNG and every JPEG stream
+/// row by row (a progressive JPEG's coefficients are read and buffered
+/// inside libjpeg at the first read, which is the least it needs); an Adam7
+/// PNG is decoded whole on the first read into its raw 8/16-bit samples (a
+/// quarter or half of the Float size) and served from there.
 ///
 /// Not thread-safe: one reader per thread.
 public final class ImageRowReader {
