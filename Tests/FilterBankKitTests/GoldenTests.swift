@@ -3,7 +3,7 @@ import Testing
 import FilterBankKit
 
 /// The 19 cases TensorFlow 2.21 computed with `tf.nn.depthwise_conv2d` and
-/// `tf.nn.separable_conv2d` (Tests/Fixtures/golden, copied from shared/golden).
+/// `tf.nn.separable_conv2d` (Tests/Fixtures/golden, made by scripts/make-golden-cases).
 struct GoldenCase: Decodable, CustomTestStringConvertible, Sendable {
     struct Array: Decodable, Sendable {
         let shape: [Int]
