@@ -4,47 +4,63 @@
 // (TensorFlow semantics) to PNG/JPEG/.npy images and write one grayscale image
 // per output channel.
 //
-// Data flows one way through the targets:
-//   CImageCodecs (libpng/libjpeg, setjmp in C) -> FilterBankIO (files <-> tensors)
-//   FilterBankKit (pure Swift: tensors, banks, the convolution engine, pixel mapping)
-//   filterbank (thin command line)
+// The targets follow the data, one way:
 //
-// No unsafeFlags here: the package must stay usable as a dependency. Pass
-// `-Xswiftc -target-cpu -Xswiftc haswell` on the command line to measure with AVX2+FMA.
+//   file -> decode -> tensor -> bank -> plan -> path -> planes -> pixels -> encode -> file
+//   CImageCodecs, CZlibShim   C shims: libpng/libjpeg (setjmp stays in C), zlib's inflate and CRC-32
+//   FilterBankIO              file formats: images, arrays (.npy/.npz), bank files, atomic files
+//   FilterBankKit             pure Swift: tensors, banks, the plan, the engine's paths, pixel mapping
+//   FilterBankRun             jobs and batch runs: what to read, what to write, reports, progress
+//   filterbank                the thin command line: subcommands and option groups
+//
+// No unsafeFlags here, so that the libraries stay usable as dependencies.
+// docs/architecture.md walks through the folders.
 import PackageDescription
 
 let package = Package(
     name: "filterbank",
+    // Synchronization's Atomic and Mutex need macOS 15 on Darwin; Linux has them with Swift 6.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "filterbank", targets: ["filterbank"]),
         .library(name: "FilterBankKit", targets: ["FilterBankKit"]),
         .library(name: "FilterBankIO", targets: ["FilterBankIO"]),
+        .library(name: "FilterBankRun", targets: ["FilterBankRun"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
-        .target(
-            name: "CImageCodecs",
-            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
-        ),
+        .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
+        .target(name: "CZlibShim", linkerSettings: [.linkedLibrary("z")]),
         // libm: Float/Double squareRoot and friends, needed when Foundation is not linked.
         .target(name: "FilterBankKit", linkerSettings: [.linkedLibrary("m")]),
-        .target(name: "FilterBankIO", dependencies: ["CImageCodecs", "FilterBankKit"]),
-        .executableTarget(
-            name: "filterbank",
-            dependencies: [
-                "FilterBankKit", "FilterBankIO",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        // The engine benchmark (issue 6): `swift run -c release Benchmarks`. A plain
-        // executable target: package-benchmark would need tools 6.1 and traits for
-        // what a timing loop, ru_maxrss and a reference check do here.
+        .target(name: "FilterBankIO", dependencies: [
+            "CImageCodecs", "CZlibShim", "FilterBankKit",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "FilterBankRun", dependencies: [
+            "FilterBankIO", "FilterBankKit",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .executableTarget(name: "filterbank", dependencies: [
+            "FilterBankKit", "FilterBankIO", "FilterBankRun",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The engine benchmark: `swift run -c release Benchmarks` (docs/performance.md). A plain
+        // executable: a timing loop, ru_maxrss and a reference check are all it needs.
         .executableTarget(name: "Benchmarks", dependencies: ["FilterBankKit", "FilterBankIO"], path: "Benchmarks"),
-        .testTarget(name: "FilterBankKitTests", dependencies: ["FilterBankKit"],
-                    exclude: []),
-        .testTarget(name: "FilterBankIOTests", dependencies: ["FilterBankIO", "FilterBankKit"]),
-        .testTarget(name: "FilterbankCLITests", dependencies: ["filterbank", "FilterBankIO", "FilterBankKit"]),
+        // Fixture paths, temporary folders and error checks that the test targets share.
+        .target(name: "FilterBankTestSupport", dependencies: ["FilterBankIO"], path: "Tests/TestSupport"),
+        .testTarget(name: "FilterBankKitTests", dependencies: ["FilterBankKit"]),
+        .testTarget(name: "FilterBankIOTests", dependencies: ["FilterBankIO", "FilterBankKit", "FilterBankTestSupport"]),
+        .testTarget(name: "FilterBankRunTests", dependencies: [
+            "FilterBankRun", "FilterBankIO", "FilterBankKit", "FilterBankTestSupport",
+        ]),
+        .testTarget(name: "FilterbankCLITests", dependencies: [
+            "filterbank", "FilterBankRun", "FilterBankIO", "FilterBankKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
     ]
 )

@@ -132,10 +132,10 @@ do {
     let k7 = try DepthwiseFilter(kernels: [kernel(49, seed: 77)], height: 7, width: 7, channels: c)
     let g7 = try DepthwiseFilter(kernels: [gaussian(7, sigma: 1.5)], height: 7, width: 7, channels: c)
     let g5 = try DepthwiseFilter(kernels: [gaussian(5, sigma: 1.0)], height: 5, width: 5, channels: c)
-    let sobel = try DepthwiseFilter(kernels: [BuiltinBanks.sobelX], height: 3, width: 3, channels: c)
+    let sobel = try DepthwiseFilter(kernels: [NamedBank.edges.kernels[0].values], height: 3, width: 3, channels: c)
     let dw = try DepthwiseFilter(kernels: [kernel(9, seed: 5)], height: 3, width: 3, channels: c)
     let pw = try PointwiseFilter(shape: [1, 1, c, 16], values: kernel(c * 16, seed: 9))
-    let edges = try BuiltinBanks.edges(channels: c)
+    let edges = try FilterBank(depthwise: NamedBank.edges.depthwise(channels: c))
     rows.append(Row(name: "depthwise 3x3, M=1", bank: try FilterBank(depthwise: k3), path: nil,
                     peer: "OpenCV filter2D 28 ms", target: "<= 20 ms"))
     rows.append(Row(name: "depthwise 3x3, M=8", bank: try FilterBank(depthwise: k3m8), path: nil,

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import FilterBankTestSupport
 @testable import FilterBankIO
 
 private typealias S = BankIOTestSupport

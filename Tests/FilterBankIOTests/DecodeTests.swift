@@ -1,50 +1,11 @@
 import CImageCodecs   // only for the row-band tests at the end
 import Foundation
 import Testing
+import FilterBankTestSupport
 import FilterBankIO
 import FilterBankKit
 
 /// Paths of the codec test images, found from this file's location.
-enum CodecFixtures {
-    /// The package root: this file is `<root>/Tests/FilterBankIOTests/DecodeTests.swift`.
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
-
-    /// Sorted names of the files in `directory` (relative to the root) ending in `suffix`.
-    static func names(in directory: String, suffix: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path(directory))) ?? []
-        return names.filter { $0.hasSuffix(suffix) }.sorted()
-    }
-
-    static let pngSuite = "Tests/Fixtures/conformance/pngsuite"
-    static let crashers = "Tests/Fixtures/conformance/libpng-crashers"
-    static let jpegSuite = "Tests/Fixtures/conformance/jpeg"
-    static let images = "Tests/Fixtures/images"
-
-    /// A fresh empty directory under the system's temporary directory.
-    static func temporaryDirectory() throws -> String {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("filterbank-codec-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url.path
-    }
-
-    /// Removes a directory made by `temporaryDirectory()` (use in a `defer`).
-    static func remove(_ directory: String) {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    /// Writes the first `fraction` of `source`'s bytes to a new file in `directory`.
-    static func truncatedCopy(of source: String, fraction: Double, in directory: String) throws -> String {
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
-        let target = directory + "/truncated-" + URL(fileURLWithPath: source).lastPathComponent
-        try bytes.prefix(Int(Double(bytes.count) * fraction)).write(to: URL(fileURLWithPath: target))
-        return target
-    }
-}
-
 extension DecodedImage {
     /// The stored integer samples back from the Float tensor (exact: values are `v / maxValue`).
     func storedSamples() -> [Int] {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FilterBankTestSupport
 import FilterBankIO
 import FilterBankKit
 

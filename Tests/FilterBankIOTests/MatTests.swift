@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FilterBankTestSupport
 @testable import FilterBankIO
 import FilterBankKit
 

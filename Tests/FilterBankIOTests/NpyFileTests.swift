@@ -1,41 +1,8 @@
 import Foundation
 import Testing
+import FilterBankTestSupport
 @testable import FilterBankIO
 import FilterBankKit
-
-/// Fixture paths, temporary directories and the error check shared by the
-/// NpyFile, BankFile, OutputNaming and AtomicFile suites.
-enum BankIOTestSupport {
-    static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func npy(_ name: String) -> String { fixtures.appendingPathComponent("npy/\(name)").path }
-    static func bank(_ name: String) -> String { fixtures.appendingPathComponent("banks/\(name)").path }
-
-    /// A fresh empty directory, removed after `body`.
-    static func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("bankio-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try body(dir)
-    }
-
-    /// Expects `body` to throw a `FileError` about `path` (when given) whose
-    /// one-line description starts with the path and contains every fragment.
-    static func expectFileError(_ fragments: String..., path: String? = nil,
-                                sourceLocation: SourceLocation = #_sourceLocation,
-                                _ body: () throws -> Void) {
-        let error = #expect(throws: FileError.self, sourceLocation: sourceLocation) { try body() }
-        guard let error else { return }
-        if let path { #expect(error.path == path, sourceLocation: sourceLocation) }
-        #expect(error.description.hasPrefix(error.path + ": "), sourceLocation: sourceLocation)
-        #expect(!error.description.contains("\n"), "\(error.description)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(error.description.contains(fragment), "\(error.description)", sourceLocation: sourceLocation)
-        }
-    }
-}
 
 private typealias S = BankIOTestSupport
 

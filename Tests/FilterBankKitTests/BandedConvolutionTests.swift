@@ -39,7 +39,7 @@ import FilterBankKit
     /// The window, not the image height, bounds what is held: a tall image
     /// with a 3x3 kernel never holds more than one band plus its halo.
     @Test func windowIsBandPlusHalo() throws {
-        let bank = try BuiltinBanks.edges(channels: 1)
+        let bank = try edgesBank(channels: 1)
         let engine = try ConvolutionEngine(input: TensorShape(batch: 1, height: 10_000, width: 4, channels: 1), bank: bank)
         #expect(BandedConvolution(engine: engine, bandRows: 64).windowRows == 66)
     }

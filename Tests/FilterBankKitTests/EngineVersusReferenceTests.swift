@@ -109,7 +109,7 @@ func expectClose(_ got: Tensor, _ want: Tensor, _ context: String) {
         let shape = TensorShape(batch: 1, height: 5, width: 6, channels: 1)
         var input = Tensor(zeros: shape)
         for y in 0..<5 { for x in 0..<6 { input[0, y, x, 0] = Float(x) * 0.1 } }
-        let out = try Convolution.apply(try BuiltinBanks.edges(channels: 1), to: input)
+        let out = try Convolution.apply(try edgesBank(channels: 1), to: input)
         #expect(out.shape == TensorShape(batch: 1, height: 5, width: 6, channels: 2))
         for y in 1..<4 {
             for x in 1..<5 {

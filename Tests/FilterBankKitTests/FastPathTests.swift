@@ -109,8 +109,8 @@ struct FastCase: CustomStringConvertible {
         #else
         #expect(threeByThree)
         #endif
-        #expect(try path(BuiltinBanks.sobelX, 3) == (threeByThree ? .rank1 : .direct))
-        #expect(try path(BuiltinBanks.sobelX, 3, m: 8) == .broadcast)
+        #expect(try path(sobelX, 3) == (threeByThree ? .rank1 : .direct))
+        #expect(try path(sobelX, 3, m: 8) == .broadcast)
         #expect(try path([0, -1, 0, -1, 5, -1, 0, -1, 0], 3) == .direct)  // a sharpening kernel has rank 2
         var noisy = gauss
         noisy[7] += 1e-3  // no longer rank 1 within 1e-6

@@ -78,7 +78,7 @@ import FilterBankKit
     }
 
     @Test func channelMismatchStatesBothShapes() throws {
-        let bank = try BuiltinBanks.edges(channels: 3)
+        let bank = try edgesBank(channels: 3)
         let input = TensorShape(batch: 1, height: 5, width: 5, channels: 4)
         let error = try #require(throws: FilterBankError.self) { try ConvolutionPlan(input: input, bank: bank) }
         #expect(error == .channelMismatch(input: input, filterShape: [3, 3, 3, 2]))

@@ -29,7 +29,7 @@ import FilterBankKit
 
     @Test func aDepthwiseBankHasNoPointwiseStep() throws {
         // C = 3, M = 2: the equivalent standard convolution maps 3 channels to 6.
-        let bank = try FilterBank(depthwise: DepthwiseFilter(kernels: [BuiltinBanks.sobelX, BuiltinBanks.sobelY], height: 3, width: 3, channels: 3),
+        let bank = try FilterBank(depthwise: DepthwiseFilter(kernels: [sobelX, sobelY], height: 3, width: 3, channels: 3),
                                   bias: [Float](repeating: 0.5, count: 6))
         // VALID on 6x7 with stride 2: output 2x3 = 6 pixels.
         let plan = try ConvolutionPlan(input: TensorShape(batch: 2, height: 6, width: 7, channels: 3),

@@ -3,9 +3,9 @@ import FilterBankKit
 
 @Suite struct KernelFactorizationTests {
     @Test func sobelIsExactlySeparable() {
-        let f = KernelFactorization(kernel: BuiltinBanks.sobelX, height: 3, width: 3)
+        let f = KernelFactorization(kernel: sobelX, height: 3, width: 3)
         #expect(f.relativeError == 0)
-        for i in 0..<3 { for j in 0..<3 { #expect(f.column[i] * f.row[j] == BuiltinBanks.sobelX[i * 3 + j]) } }
+        for i in 0..<3 { for j in 0..<3 { #expect(f.column[i] * f.row[j] == sobelX[i * 3 + j]) } }
     }
 
     @Test func gaussianOuterProductIsSeparable() {

@@ -7,8 +7,12 @@ import FilterBankKit
     @Test func edgesIsTheDefaultBankOfApply() throws {
         let bank = try NamedBank(parsing: "edges")
         #expect(bank.name == "edges")
-        #expect(try bank.depthwise(channels: 3) == BuiltinBanks.edges(channels: 3).depthwise)
-        #expect(bank.kernels.map(\.values) == [BuiltinBanks.sobelX, BuiltinBanks.sobelY])
+        #expect(bank == NamedBank.edges)
+        #expect(bank.kernels.map(\.values) == [sobelX, sobelY])
+        // Output channel c*M + m: input channel c through kernel m.
+        let filter = try bank.depthwise(channels: 3)
+        #expect(filter.shape == [3, 3, 3, 2])
+        for c in 0..<3 { #expect(filter.kernel(channel: c, slot: 0) == sobelX && filter.kernel(channel: c, slot: 1) == sobelY) }
     }
 
     @Test func eachBankHoldsItsKernels() throws {

@@ -249,7 +249,9 @@ import FilterBankKit
         // `--report -`: the lines on standard output.
         let stdout = try runFilterbank(["apply", input + "/good.png", "-o", out, "--overwrite", "--report", "-"])
         #expect(stdout.status == 0)
-        #expect(stdout.stdout.hasPrefix(#"{"path":"\#(input)/good.png","status":"ok""#), "\(stdout.stdout)")
+        let line = try #require(stdout.stdout.split(separator: "\n").first, "\(stdout.stdout)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+        #expect(object["path"] as? String == input + "/good.png" && object["status"] as? String == "ok", "\(line)")
     }
 
     @Test func exitStatus0When1Failed1Usage64() throws {

@@ -135,7 +135,7 @@ import FilterBankKit
             #expect(r.status == 0, "\(r.stderr)")
             let got = try NpyFile.readTensor(path: out.appendingPathComponent("small.npy").path)
             let want = try ReferenceConvolution.apply(
-                try FilterBank(depthwise: BuiltinBanks.edges(channels: 2).depthwise, border: mode), to: values)
+                try FilterBank(depthwise: NamedBank.edges.depthwise(channels: 2), border: mode), to: values)
             #expect(got.shape == want.shape)
             for (g, w) in zip(got.values, want.values) { #expect(abs(g - w) <= 1e-5, "\(alias)") }
         }

@@ -13,7 +13,7 @@ import FilterBankKit
         let input = Tensor(shape: shape, values: values)
         let path = dir.appendingPathComponent("signed.npy").path
         try NpyFile.write(input, to: path)
-        return (path, try ReferenceConvolution.apply(try BuiltinBanks.edges(channels: 2), to: input))
+        return (path, try ReferenceConvolution.apply(try FilterBank(depthwise: NamedBank.edges.depthwise(channels: 2)), to: input))
     }
 
     static func decode(_ dir: URL, _ name: String) throws -> DecodedImage {

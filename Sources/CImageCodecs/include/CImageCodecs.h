@@ -137,7 +137,8 @@ typedef struct cic_png_write_options {
     int32_t filters;         /* OR of cic_png_filter bits, or 0 for libpng's choice */
 } cic_png_write_options;
 
-/* Level 1, PNG_FILTER_SUB, Z_RLE: measured fastest at a good size (SWIFT-NOTES). */
+/* Level 1, PNG_FILTER_SUB, Z_RLE: the fastest settings at a size close to
+   level 6 on filter outputs (docs/performance.md). */
 cic_png_write_options cic_png_write_options_fast(void);
 
 typedef struct cic_png_writer cic_png_writer;
@@ -171,25 +172,6 @@ cic_status cic_png_write_gray(const char *path, const void *samples,
 
 #pragma clang assume_nonnull end
 
-#endif
-
-/* ---- Raw DEFLATE and CRC-32 (zlib), for the .npz reader ----------------- */
-#ifndef CIMAGECODECS_INFLATE_H
-#define CIMAGECODECS_INFLATE_H
-#pragma clang assume_nonnull begin
-
-/* Inflates the raw deflate stream `src` (zip compression method 8: no zlib
-   header) into exactly `dst_len` bytes at `dst`. CIC_OK only when the stream
-   ends exactly there; a stream that needs more room is CIC_CORRUPT ("longer
-   than the declared size"), one that ends early CIC_CORRUPT, one cut short
-   CIC_TRUNCATED, invalid data CIC_CORRUPT with zlib's message. `consumed` is
-   the number of input bytes used. Sizes over 4 GiB are CIC_TOO_LARGE. */
-cic_status cic_inflate_raw(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
-                           size_t *consumed, char *errbuf, size_t errbuf_size);
-/* The CRC-32 of `length` bytes (zip's and PNG's: zlib's crc32). */
-uint32_t cic_crc32(const uint8_t *_Nullable data, size_t length);
-
-#pragma clang assume_nonnull end
 #endif
 
 /* ---- Reader options, EXIF, warning kinds; colour PNG and JPEG writers --- */

@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes files so that each is either complete or absent: never half written.
+///
+/// The content goes to a hidden temporary file in the destination's directory,
+/// `.<name>.tmp-<pid>-<counter>`, which is then renamed over the final path with
+/// POSIX `rename(2)` (atomic within one file system). On any failure the
+/// temporary file is removed and a `FileError` naming the *final* path is thrown;
+/// an existing file at the final path is replaced only on success.
+///
+/// Durability: the data is **not** `fsync`ed. A crash of the process cannot leave
+/// a partial output, but a power loss or kernel crash soon after writing may
+/// (on some file systems) leave an empty or old file. Syncing every file costs a
+/// disk flush each (measured here on ext4: 0.42 ms instead of 0.10 ms per 100 KB
+/// file), which dominates when writing thousands of channel images; callers that
+/// need durability must sync themselves.
+///
+/// Safe to call from several threads at once: temporary names are unique per
+/// process (pid) and per call (an atomic counter).
+public enum AtomicFile {
+    /// Runs `body` with a temporary path to create and fill, then renames that file to `path`.
+    ///
+    /// `body` must create the file at `temporaryPath` (nothing exists there yet)
+    /// and close it before returning. If `body` throws, the temporary file is
+    /// removed and the error is rethrown as a `FileError` naming `path`
+    /// (a `FileError` that named the temporary path is renamed to `path`).
+    public static func write(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws(FileError) {
+        let temporary = try temporaryPath(for: path)
+        do {
+            try body(temporary)
+        } catch {
+            unlink(temporary)
+            if let fileError = error as? FileError {
+                throw fileError.path == temporary ? FileError(path: path, message: fileError.message) : fileError
+            }
+            throw FileError(path: path, message: String(describing: error))
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = errnoDescription()
+            unlink(temporary)
+            throw FileError(path: path, message: "cannot move the temporary file into place: \(reason)")
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws(FileError) {
+        try write(to: path) { temporary in
+            try bytes.withUnsafeBytes { buffer in try writeNewFile(temporary, buffer) }
+        }
+    }
+
+    /// Writes `data` to `path` atomically.
+    public static func write(_ data: Data, to path: String) throws(FileError) {
+        try write(to: path) { temporary in
+            try data.withUnsafeBytes { buffer in try writeNewFile(temporary, buffer) }
+        }
+    }
+
+    /// Creates the directory at `path` and any missing parents. Succeeds if it
+    /// already exists as a directory (or a symbolic link to one); fails if it
+    /// exists as anything else.
+    public static func createDirectory(_ path: String) throws(FileError) {
+        /// nil when nothing is there; a link counts as what it points to.
+        func isDirectory(_ p: String) -> Bool? { FileTree.status(p).map { $0.kind == .directory } }
+        switch isDirectory(path) {
+        case true?: return
+        case false?: throw FileError(path: path, message: "exists and is not a directory")
+        case nil: break
+        }
+        // mkdir -p, one component at a time, so the message can name the component that failed.
+        var current = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + component
+            guard mkdir(current, 0o777) != 0 else { continue }
+            let reason = errnoDescription()
+            switch isDirectory(current) {
+            case true?: continue   // already there, or created meanwhile by another thread or process
+            case false?: throw FileError(path: path, message: "cannot create directory: \(current) is not a directory")
+            case nil: throw FileError(path: path, message: "cannot create directory \(current): \(reason)")
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    private static let counter = Atomic<Int>(0)
+
+    /// `<dir>/.<name>.tmp-<pid>-<counter>` beside `path`.
+    static func temporaryPath(for path: String) throws(FileError) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty, name != ".", name != ".." else {
+            throw FileError(path: path, message: "not a file path (no file name)")
+        }
+        let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return "\(directory).\(name).tmp-\(getpid())-\(n)"
+    }
+
+    /// Creates `path` (which must not exist), writes all of `parts` one after another, and closes it.
+    static func writeNewFile(_ path: String, _ parts: UnsafeRawBufferPointer...) throws(FileError) {
+        let file: OpenFile
+        do {
+            file = try OpenFile.createNew(path)
+        } catch {
+            throw FileError(path: path, message: error.message.replacingPrefix("cannot create", with: "cannot create temporary file"))
+        }
+        for buffer in parts { try file.write(buffer) }
+        try file.close()
+    }
+
+    /// `strerror(errno)`: the system's words for the last failed call (`rename`, `mkdir`).
+    package static func errnoDescription() -> String { String(cString: strerror(errno)) }
+}
+
+extension String {
+    fileprivate func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+    }
+}
+
+/// Output files written under temporary names (in their final directories)
+/// and moved into place together by `commit()`, so that an input's outputs
+/// appear complete or not at all. Whatever was staged and not committed is
+/// removed by `discard()` (and when the object goes away).
+public final class StagedFiles {
+    private var pending: [(temporary: String, final: String)] = []
+    private var committed = false
+
+    public init() {}
+
+    /// A fresh temporary path to write `final`'s content to.
+    public func stage(_ final: String) throws(FileError) -> String {
+        let temporary = try AtomicFile.temporaryPath(for: final)
+        pending.append((temporary, final))
+        return temporary
+    }
+
+    /// Renames every staged file into place, in order; returns the final paths.
+    public func commit() throws(FileError) -> [String] {
+        var done: [String] = []
+        for (index, file) in pending.enumerated() {
+            guard rename(file.temporary, file.final) == 0 else {
+                let reason = AtomicFile.errnoDescription()
+                pending.removeFirst(index)
+                discard()
+                throw FileError(path: file.final, message: "cannot move the temporary file into place: \(reason)")
+            }
+            done.append(file.final)
+        }
+        pending.removeAll()
+        committed = true
+        return done
+    }
+
+    /// Removes every staged temporary file.
+    public func discard() {
+        for file in pending { unlink(file.temporary) }
+        pending.removeAll()
+    }
+
+    deinit { if !committed { discard() } }
+}

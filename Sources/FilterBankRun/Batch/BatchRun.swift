@@ -1,0 +1,418 @@
+import Dispatch
+import Foundation
+import FilterBankIO
+import FilterBankKit
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What counts as a failed input (`--fail-on`).
+public enum FailurePolicy: String, CaseIterable, Sendable {
+    /// Only errors: a truncated JPEG passes, its missing rows padded with grey
+    /// by libjpeg and "Premature end of JPEG file" among its warnings. (A
+    /// truncated PNG cannot be completed and fails anyway.)
+    case error
+    /// Errors and truncated files (the default); other codec warnings pass
+    /// and are listed in the report.
+    case truncated
+    /// Errors, truncated files and any codec warning.
+    case warning
+}
+
+/// How a batch run goes through its inputs (the command line's Batch options).
+public struct BatchConfiguration: Sendable {
+    /// Search directory arguments' subdirectories too.
+    public var recursive = false
+    /// A file listing one input path per line (`-`: standard input).
+    public var listFile: String?
+    /// Inputs processed at once (see `BatchRun` for how this shares the cores).
+    public var jobs = BatchRun.defaultJobs
+    public var progress: ProgressMode = .automatic
+    /// Where to write one JSON line per input (`-`: standard output).
+    public var reportPath: String?
+    /// Start no new input after the first failure.
+    public var failFast = false
+    /// Skip an input whose outputs all exist; redo one with only some of
+    /// them (a run killed while renaming them into place), replacing those.
+    public var skipExisting = false
+    /// Process only this share of the inputs.
+    public var shard: Shard?
+    public var failOn: FailurePolicy = .truncated
+    /// Catch SIGINT and SIGTERM: remove the temporary files of the inputs in
+    /// flight, then exit with 128 + the signal (see `Interruption`). For the
+    /// command line; off by default, since it sets process-wide handlers.
+    public var handlesSignals = false
+
+    public init() {}
+}
+
+/// A whole batch run: finds the inputs, refuses a run whose outputs would
+/// collide, then processes its share of the inputs on several workers,
+/// reporting each, and returns the summary (and exit status).
+///
+/// **Cores.** Each image's convolution already spreads over every core
+/// (`BandedConvolution` runs its slices with `DispatchQueue.concurrentPerform`),
+/// and so does its PNG encoding. The workers that take inputs are themselves
+/// one `concurrentPerform` of `min(jobs, cores, inputs)` iterations, so the
+/// engines' `concurrentPerform` calls are nested inside it, and libdispatch
+/// gives a nested call only `cores / workers` threads: files in flight times
+/// threads per file stays at the core count (measured: 2 workers on 2 cores
+/// run on 2 threads, where 2 plain threads each calling `concurrentPerform`
+/// used 5). `--jobs` above the core count therefore means the core count.
+/// The default, one file per core, keeps every core busy through the serial
+/// parts of a file (decoding, the `.npy` read) with no thread contention, and
+/// a single input still gets every core. The cost: the width is fixed for the
+/// run, so the last large file of a batch runs on its share of the cores.
+///
+/// **Memory.** Inputs are listed up front (paths only, about a hundred bytes
+/// each, plus an inode and, per output, a 64-bit hash to catch collisions),
+/// but an input is opened only when a worker takes it: at most `workers`
+/// images are open at once, each streamed in bands (see `ApplyJob.execute`),
+/// whatever the number of files.
+///
+/// **Nothing lost.** Each input's outputs are written under hidden temporary
+/// names and renamed into place together (`ApplyJob.execute`), so a killed run
+/// leaves complete files under final names, and `skipExisting` resumes it. An
+/// input that fails (including one refused by `--fail-on warning`) leaves
+/// nothing under a final name.
+public final class BatchRun: Sendable {
+    /// The cores the process may use.
+    public static var defaultJobs: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    public let job: ApplyJob
+    public let arguments: [String]
+    public let configuration: BatchConfiguration
+    let console: Console
+
+    public init(job: ApplyJob, arguments: [String], configuration: BatchConfiguration = BatchConfiguration(),
+                console: Console = .standardError(program: "filterbank")) {
+        self.job = job
+        self.arguments = arguments
+        self.configuration = configuration
+        self.console = console
+    }
+
+    /// Runs everything; returns the summary (its `exitStatus` is the tool's).
+    public func run() -> BatchSummary {
+        let started = ContinuousClock.now
+        let progress = BatchProgress(console: console, mode: configuration.progress)
+        var summary = BatchSummary()
+        func finish(_ summary: BatchSummary) -> BatchSummary {
+            var summary = summary
+            summary.seconds = BatchProgress.seconds(ContinuousClock.now - started)
+            progress.end(summary)
+            return summary
+        }
+
+        var listed: [String] = []
+        if let listFile = configuration.listFile {
+            do {
+                listed = try InputDiscovery.readList(listFile)
+            } catch {
+                progress.error(error.description)
+                summary.failed += 1
+                return finish(summary)
+            }
+        }
+        let found = InputDiscovery(recursive: configuration.recursive, excludedDirectory: job.outputDirectory)
+            .discover(arguments: arguments, listed: listed)
+        let all = found.items
+        if let conflict = OutputConflicts.check(all, job: job) {
+            progress.error(conflict)
+            summary.refused = conflict
+            return finish(summary)
+        }
+        // Indices into `all`: output claims are keyed by them, so every shard numbers inputs alike.
+        let selected = all.indices.filter { configuration.shard?.contains(key: all[$0].key) ?? true }
+        let items = selected.map { all[$0] }
+        summary.notes = Self.notes(items: items, all: all, found: found, shard: configuration.shard)
+
+        var report: RunReport?
+        if let path = configuration.reportPath {
+            do {
+                report = try RunReport(path: path)
+            } catch {
+                progress.error(error.description)
+                summary.failed += 1
+                return finish(summary)
+            }
+        }
+        defer { report?.close() }
+
+        var job = self.job
+        job.allowTruncated = configuration.failOn == .error
+        if job.mapping.needsStatistics && job.mappingScope == .batch && job.runStatistics == nil {
+            // Every input of the run, not only this shard's, so that shards map alike.
+            job.runStatistics = measure(all.filter(\.isInput), job: job, progress: progress)
+        }
+        let cursor = Cursor()
+        var interruption: Interruption?
+        if configuration.handlesSignals {
+            let report = report
+            interruption = Interruption { interruption, number in
+                cursor.stopped.store(true, ordering: .releasing)
+                interruption.removeTemporaryFiles()
+                progress.error("interrupted by \(Interruption.name(number)): the outputs of the inputs in progress were "
+                               + "removed; --skip-existing resumes the run")
+                report?.close()
+                _exit(128 + number)
+            }
+        }
+        defer { interruption?.cancel() }
+        summary = process(items, indices: selected, allItems: all, job: job, progress: progress, report: report,
+                          cursor: cursor, interruption: interruption, summary: summary)
+        return finish(summary)
+    }
+
+    // MARK: - Workers
+
+    /// Hands out item indices to the workers and tells them to stop.
+    private final class Cursor: Sendable {
+        let next = Atomic<Int>(0)
+        let stopped = Atomic<Bool>(false)
+    }
+
+    /// Runs `body(index, slot)` for indices 0..<count on `workers` workers
+    /// (slot = which worker), nested so that the engine's own parallel loops
+    /// share the cores (see the type's documentation). Stops taking indices
+    /// once `cursor.stopped` is set; returns how many were taken.
+    private static func forEach(count: Int, workers: Int, cursor: Cursor,
+                                _ body: @Sendable (_ index: Int, _ slot: Int) -> Void) -> Int {
+        @Sendable func work(_ slot: Int) {
+            while !cursor.stopped.load(ordering: .acquiring) {
+                let index = cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < count else { return }
+                body(index, slot)
+            }
+        }
+        if workers <= 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+        }
+        return min(cursor.next.load(ordering: .relaxed), count)
+    }
+
+    private func workers(for inputs: Int) -> Int {
+        max(1, min(configuration.jobs, Self.defaultJobs, inputs))
+    }
+
+    /// `--map-scope batch`: the statistics of every output channel of every
+    /// input (a first pass, in parallel). Inputs that fail here are left out;
+    /// the main pass reports them.
+    private func measure(_ inputs: [BatchItem], job: ApplyJob, progress: BatchProgress) -> ChannelStatistics? {
+        progress.begin("measuring", total: inputs.count, weight: inputs.reduce(0) { $0 + max($1.size, 1) })
+        let merged = Mutex<ChannelStatistics?>(nil)
+        _ = Self.forEach(count: inputs.count, workers: workers(for: inputs.count), cursor: Cursor()) { index, slot in
+            progress.started(slot: slot, weight: inputs[index].size)
+            if let images = try? job.measure(input: inputs[index].path) {
+                merged.withLock { total in
+                    for channels in images {
+                        for channel in channels {
+                            if total == nil { total = ChannelStatistics() }
+                            total?.merge(channel)
+                        }
+                    }
+                }
+            }
+            progress.finished(slot: slot, worked: true)
+        }
+        return merged.withLock { $0 }
+    }
+
+    private func process(_ items: [BatchItem], indices indexInAll: [Int], allItems: [BatchItem], job: ApplyJob,
+                         progress: BatchProgress, report: RunReport?, cursor: Cursor, interruption: Interruption?,
+                         summary: BatchSummary) -> BatchSummary {
+        let inputCount = items.count(where: \.isInput)
+        progress.begin("", total: inputCount, weight: items.reduce(0) { $0 + ($1.isInput ? max($1.size, 1) : 0) })
+        let claims = OutputClaims(items: allItems)
+        let totals = Mutex(summary)
+        let reportFailed = Atomic<Bool>(false)
+        let failFast = configuration.failFast
+        let append: @Sendable (InputOutcome) -> Void = { outcome in
+            guard let report else { return }
+            do throws(FileError) {
+                try report.append(outcome)
+            } catch {
+                if !reportFailed.exchange(true, ordering: .relaxed) { progress.error(error.description) }
+            }
+        }
+        let record: @Sendable (InputOutcome, String?, Int?) -> Void = { outcome, errorLine, slot in
+            totals.withLock { s in
+                switch outcome.status {
+                case .ok:
+                    s.processed += 1
+                    s.outputsWritten += outcome.outputs.count
+                case .failed: s.failed += 1
+                case .skipped: s.skipped += 1
+                }
+            }
+            if let errorLine { progress.error(errorLine) }
+            if outcome.status == .failed && failFast { cursor.stopped.store(true, ordering: .releasing) }
+            if let slot { progress.finished(slot: slot, worked: outcome.status != .skipped) }
+            append(outcome)
+        }
+        let taken = Self.forEach(count: items.count, workers: workers(for: inputCount), cursor: cursor) { index, slot in
+            let item = items[index]
+            switch item.kind {
+            case let .skipped(reason):
+                record(InputOutcome(path: item.path, status: .skipped, message: reason,
+                                    size: FileTree.status(item.path)?.size), nil, nil)
+            case let .failed(reason):
+                record(InputOutcome(path: item.path, status: .failed, message: reason),
+                       FileError(path: item.path, message: reason).description, nil)
+            case .input:
+                progress.started(slot: slot, weight: item.size)
+                let (outcome, errorLine) = self.apply(item, index: indexInAll[index], of: allItems, job: job,
+                                                      claims: claims, writing: { folder in
+                                                          interruption?.writing(into: folder, slot: slot)
+                                                      }) { fraction in
+                    progress.advanced(slot: slot, fraction: fraction)
+                }
+                interruption?.finished(slot: slot)
+                record(outcome, errorLine, slot)
+            }
+        }
+        for item in items[taken...] {
+            append(InputOutcome(path: item.path, status: .skipped, message: "not started (--fail-fast)"))
+        }
+        return totals.withLock { s in
+            var s = s
+            s.notStarted = items.count - taken
+            return s
+        }
+    }
+
+    // MARK: - One input
+
+    /// Prepares, checks and runs one input; returns its outcome and, when it
+    /// failed, the error line to print.
+    private func apply(_ item: BatchItem, index: Int, of items: [BatchItem], job: ApplyJob, claims: OutputClaims,
+                       writing: (_ folder: String) -> Void,
+                       progress: @escaping (Double) -> Void) -> (InputOutcome, String?) {
+        let started = ContinuousClock.now
+        let size = FileTree.status(item.path).flatMap { $0.kind == .file ? $0.size : nil }
+        var shape: [Int]?
+        var warnings: [String] = []
+        func milliseconds() -> Int { Int((BatchProgress.seconds(ContinuousClock.now - started) * 1000).rounded()) }
+        do throws(FileError) {
+            try Self.checkArraySize(item.path, maxPixels: job.maxPixels)
+            let folder = item.outputFolder.isEmpty ? job.outputDirectory : PathText.join(job.outputDirectory, item.outputFolder)
+            let prepared = try job.prepare(input: item.path, outputDirectory: folder)
+            let input = prepared.inputShape
+            shape = [input.batch, input.height, input.width, input.channels]
+            if let problem = claims.claim(prepared.outputs, for: index, of: items) {
+                throw FileError(path: item.path, message: problem)
+            }
+            var job = job
+            // A warning given after the last row (the codec's end-of-file checks) still fails the
+            // input before anything is renamed into place.
+            job.failOnWarnings = configuration.failOn == .warning
+            if configuration.skipExisting {
+                let present = prepared.outputs.count(where: FilePaths.exists)
+                if present == prepared.outputs.count {
+                    return (InputOutcome(path: item.path, status: .skipped, message: "outputs exist (--skip-existing)",
+                                         outputs: prepared.outputs, size: size, shape: shape,
+                                         milliseconds: milliseconds()), nil)
+                }
+                // Some but not all: a run killed while renaming this input's outputs into place. Redo it.
+                if present > 0 { job.existing = .overwrite }
+            }
+            writing(prepared.outputDirectory)
+            let tracked = TrackedRowSource(prepared.source, path: item.path, failOnWarning: configuration.failOn == .warning,
+                                           progress: progress)
+            let result = try job.execute(ApplyJob.PreparedInput(
+                path: prepared.path, outputDirectory: prepared.outputDirectory, outputs: prepared.outputs,
+                source: tracked, engine: prepared.engine))
+            warnings = result.warnings
+            return (InputOutcome(path: item.path, status: .ok, outputs: result.outputs, size: size, shape: shape,
+                                 milliseconds: milliseconds(), warnings: result.warnings), nil)
+        } catch {
+            let message = error.path == item.path ? error.message : error.description
+            return (InputOutcome(path: item.path, status: .failed, message: message, size: size, shape: shape,
+                                 milliseconds: milliseconds(), warnings: warnings), error.description)
+        }
+    }
+
+    /// `--max-pixels` for `.npy` inputs, from the header, before the array is
+    /// read (images are checked by their codec the same way). The limit
+    /// counts every element of the array, the whole batch included.
+    static func checkArraySize(_ path: String, maxPixels: Int) throws(FileError) {
+        guard InputFile.isArray(path) else { return }
+        // A file that cannot be read, or is no .npy file, is reported when the input is opened.
+        guard let shape = try? NpyFile.shape(ofFileAt: path), let channels = shape.last, channels > 0 else { return }
+        // Pixels: every element but the channel axis (N x H x W of [N, H, W, C]); the header
+        // check has made sure the element count fits in an Int.
+        let pixels = shape.dropLast().reduce(1, *)
+        guard pixels > maxPixels else { return }
+        throw FileError(path: path, message: "array too large: shape \(shape) holds \(pixels) "
+                        + "pixels, over the limit of \(maxPixels) (--max-pixels)")
+    }
+
+    /// The summary's notes: what discovery passed over, and the shard.
+    static func notes(items: [BatchItem], all: [BatchItem], found: DiscoveredInputs, shard: Shard?) -> [String] {
+        var notes: [String] = []
+        var skippedByReason: [(reason: String, count: Int, first: String)] = []
+        for item in items {
+            guard case let .skipped(reason) = item.kind else { continue }
+            if let i = skippedByReason.firstIndex(where: { $0.reason == reason }) {
+                skippedByReason[i].count += 1
+            } else {
+                skippedByReason.append((reason, 1, item.path))
+            }
+        }
+        for group in skippedByReason {
+            notes.append("skipped \(group.count) file\(group.count == 1 ? "" : "s"): \(group.reason) "
+                         + "(\(group.count == 1 ? "" : "first: ")\(group.first))")
+        }
+        if found.unsearchedDirectories > 0 {
+            let n = found.unsearchedDirectories
+            notes.append("\(n) subfolder\(n == 1 ? " was" : "s were") not searched (use --recursive)")
+        }
+        if let shard {
+            notes.append("shard \(shard): \(items.count(where: \.isInput)) of \(all.count(where: \.isInput)) inputs")
+        }
+        return notes
+    }
+}
+
+/// An input's rows on their way to the engine, counted for the progress
+/// display, and checked for codec warnings under `--fail-on warning` (so that
+/// such an input fails before any of its outputs is renamed into place).
+final class TrackedRowSource: RowSource {
+    let inner: any RowSource
+    let path: String
+    let failOnWarning: Bool
+    let progress: (Double) -> Void
+    private let totalRows: Int
+    private var rowsRead = 0
+
+    init(_ inner: any RowSource, path: String, failOnWarning: Bool, progress: @escaping (Double) -> Void) {
+        self.inner = inner
+        self.path = path
+        self.failOnWarning = failOnWarning
+        self.progress = progress
+        totalRows = max(1, inner.shape.batch * inner.shape.height)
+    }
+
+    var shape: TensorShape { inner.shape }
+    var warnings: [String] { inner.warnings }
+
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
+        try inner.readRows(count, into: destination)
+        rowsRead += count
+        if failOnWarning, let first = inner.warnings.first {
+            throw FileError(path: path, message: Self.warningMessage(first))
+        }
+        progress(Double(rowsRead) / Double(totalRows))
+    }
+
+    static func warningMessage(_ warning: String) -> String {
+        "codec warning: \(warning) (a failure under --fail-on warning)"
+    }
+}

@@ -1,0 +1,251 @@
+import FilterBankIO
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whether a run's outputs keep its inputs apart, decided before anything
+/// runs (from paths alone, without opening an image), and, while it runs,
+/// from each input's actual output paths.
+///
+/// Output names follow from the output folder, the input's stem and the
+/// name template (`{stem}_c{channel}` unless `--name` says otherwise), but
+/// their exact list needs the image header. The check before the run is
+/// therefore conservative where it must be:
+/// - two inputs with the same stem that write into the same folder are
+///   refused (`a/x.jpg` and `b/x.png` named as files, or `x.png` and `x.jpg`
+///   in one folder), even when their channel counts would happen to keep
+///   every name apart;
+/// - with a template that has no `{stem}`, two inputs writing into one folder
+///   are refused;
+/// - two inputs whose `--montage` sheets would have the same path (that
+///   path does not mirror folders: only `{stem}` tells inputs apart);
+/// - an input that sits in a folder receiving outputs, under a name one of
+///   them could take (`x_c0.png` beside `x.png` with OUTDIR = their folder),
+///   is refused: "an OUTDIR that would place outputs over an input".
+/// What slips through (unusual templates such as `{stem}{channel}`, where
+/// stems `a1` and `a` could both give `a10`) is caught while running by
+/// `OutputClaims`: the second input fails, naming the first.
+enum OutputConflicts {
+    /// The first conflict among `items` (every item of the run, before
+    /// sharding, so that all shards refuse alike), as one line naming both
+    /// inputs; nil when there is none.
+    static func check(_ items: [BatchItem], job: ApplyJob) -> String? {
+        let outputs = OutputPattern(job: job)
+        // (folder, stem) -> the first input writing there.
+        var owners: [String: Int] = [:]
+        var firstInFolder: [String: Int] = [:]
+        func ownerKey(_ folder: String, _ stem: String) -> String { folder + "\u{0}" + stem }
+
+        for (index, item) in items.enumerated() where item.isInput {
+            let stem = OutputNaming.stem(of: item.path)
+            if let other = firstInFolder[item.outputFolder], !outputs.usesStem {
+                return "\(items[other].path) and \(item.path) would write the same files in "
+                    + "\(outputs.folderPath(item.outputFolder)): the --name template has no {stem}"
+            }
+            firstInFolder[item.outputFolder] = firstInFolder[item.outputFolder] ?? index
+            if let other = owners.updateValue(index, forKey: ownerKey(item.outputFolder, stem)) {
+                let first = items[other]
+                let advice = item.outputFolder.isEmpty && first.outputFolder.isEmpty
+                    && PathText.dirname(first.path) != PathText.dirname(item.path)
+                    ? "; give a folder holding both (outputs then mirror its subfolders), or run them separately"
+                    : "; rename one, or run them separately"
+                return "\(first.path) and \(item.path) would both write \(outputs.describe(folder: item.outputFolder, stem: stem))"
+                    + advice
+            }
+        }
+        // The --montage path is the same for every folder: only its {stem} keeps inputs apart.
+        if let montage = job.montage {
+            var sheets: [String: Int] = [:]
+            for (index, item) in items.enumerated() where item.isInput {
+                let sheet = PathText.normalize(montage.replacingOccurrences(of: "{stem}", with: OutputNaming.stem(of: item.path)))
+                if let other = sheets.updateValue(index, forKey: sheet) {
+                    return "\(items[other].path) and \(item.path) would both write the montage \(sheet): "
+                        + (montage.contains("{stem}") ? "--montage paths do not mirror folders; run them separately"
+                                                      : "put {stem} in the --montage path")
+                }
+            }
+        }
+        // A batch `.npy` named `x` writes `x_n<i>_c<k>.png`, which a plain input named `x_n<i>` writes too.
+        if outputs.batchVariant != nil {
+            for (index, item) in items.enumerated() where item.isInput {
+                let stem = OutputNaming.stem(of: item.path)
+                guard let range = stem.range(of: "_n", options: .backwards),
+                      !stem[range.upperBound...].isEmpty, stem[range.upperBound...].allSatisfy(\.isASCII),
+                      stem[range.upperBound...].allSatisfy(\.isNumber),
+                      let other = owners[ownerKey(item.outputFolder, String(stem[..<range.lowerBound]))],
+                      items[other].path.lowercased().hasSuffix(".npy") else { continue }
+                return "\(items[other].path) and \(items[index].path) could both write "
+                    + "\(outputs.describe(folder: item.outputFolder, stem: stem)) (the first may be a batch)"
+            }
+        }
+
+        // Inputs lying in a folder that receives outputs, under an output's name.
+        var folderOfDirectory: [FileIdentity: String] = [:]
+        for folder in firstInFolder.keys {
+            if let status = FileTree.status(outputs.folderPath(folder)), status.kind == .directory {
+                folderOfDirectory[status.identity] = folder
+            }
+        }
+        guard !folderOfDirectory.isEmpty else { return nil }
+        var parentIdentity: [String: FileIdentity?] = [:]
+        for item in items where item.isInput {
+            let parent = PathText.dirname(item.path)
+            let identity: FileIdentity?
+            if let known = parentIdentity[parent] {
+                identity = known
+            } else {
+                identity = FileTree.status(parent.isEmpty ? "." : parent)?.identity
+                parentIdentity[parent] = identity
+            }
+            guard let identity, let folder = folderOfDirectory[identity] else { continue }
+            let name = PathText.basename(item.path)
+            for stem in outputs.stems(producing: name) {
+                let owner: Int?
+                if let stem { owner = owners[ownerKey(folder, stem)] } else { owner = firstInFolder[folder] }
+                guard let owner else { continue }
+                return "the outputs of \(items[owner].path) would overwrite the input \(item.path): "
+                    + "choose another output directory"
+            }
+        }
+        return nil
+    }
+}
+
+/// The names a job gives its outputs, as patterns over the stem.
+struct OutputPattern {
+    let directory: String
+    let format: OutputFormat
+    /// The per-channel template (PNG only).
+    let template: NameTemplate
+    /// The template used for a batch `.npy` when no `--name` was given.
+    let batchVariant: NameTemplate?
+    let statistics: Bool
+
+    init(job: ApplyJob) {
+        directory = job.outputDirectory
+        format = job.format
+        template = job.nameTemplate ?? .standard
+        batchVariant = job.format == .png && job.nameTemplate == nil
+            ? try? NameTemplate("{stem}_n{n}_c{channel}") : nil
+        statistics = job.writeStatistics
+    }
+
+    var usesStem: Bool { format == .npy || template.pieces.contains(.stem) }
+
+    func folderPath(_ folder: String) -> String { PathText.join(directory, folder) }
+
+    /// `out/sub/x_c{channel}.png`: what one input's outputs look like.
+    func describe(folder: String, stem: String) -> String {
+        let name = format == .npy ? stem + ".npy"
+            : template.text.replacingOccurrences(of: "{stem}", with: stem) + (format == .png ? ".png" : "." + format.rawValue)
+        return PathText.join(folderPath(folder), name)
+    }
+
+    /// The stems whose outputs could be named `name`; a nil element means
+    /// "any input in the folder" (a template without `{stem}`). Per-channel
+    /// image names are matched whatever their extension.
+    func stems(producing name: String) -> [String?] {
+        if format == .npy {
+            return name.hasSuffix(".npy") ? [String(name.dropLast(4))] : []
+        }
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return [] }
+        let base = name[..<dot]
+        var result: [String?] = []
+        for candidate in [template] + (batchVariant.map { [$0] } ?? []) {
+            if candidate.pieces.contains(.stem) {
+                result += Self.captures(base, candidate.pieces).map { Optional($0) }
+            } else if !Self.captures(base, candidate.pieces).isEmpty {
+                result.append(nil)
+            }
+        }
+        return result
+    }
+
+    /// Every way `name` matches `pieces`, as the text `{stem}` stands for
+    /// ("" when the template has no stem). Numbers match one or more digits,
+    /// `{kernel}` and `{stem}` one or more characters.
+    static func captures(_ name: Substring, _ pieces: [NameTemplate.Piece]) -> Set<String> {
+        var found = Set<String>()
+        func go(_ i: Int, _ rest: Substring, _ stem: Substring?) {
+            guard i < pieces.count else {
+                if rest.isEmpty { found.insert(stem.map(String.init) ?? "") }
+                return
+            }
+            switch pieces[i] {
+            case let .literal(text):
+                if rest.hasPrefix(text) { go(i + 1, rest.dropFirst(text.count), stem) }
+            case .stem:
+                if let stem {
+                    if rest.hasPrefix(stem) { go(i + 1, rest.dropFirst(stem.count), stem) }
+                } else {
+                    var end = rest.startIndex
+                    while end < rest.endIndex {
+                        end = rest.index(after: end)
+                        go(i + 1, rest[end...], rest[..<end])
+                    }
+                }
+            case .channel, .batch, .inputChannel, .multiplier:
+                var end = rest.startIndex
+                while end < rest.endIndex, rest[end].isASCII, rest[end].isNumber {
+                    end = rest.index(after: end)
+                    go(i + 1, rest[end...], stem)
+                }
+            case .kernel:
+                var end = rest.startIndex
+                while end < rest.endIndex {
+                    end = rest.index(after: end)
+                    go(i + 1, rest[end...], stem)
+                }
+            }
+        }
+        go(0, name, nil)
+        return found
+    }
+}
+
+/// The outputs claimed so far in a run, to catch (while running) what the
+/// check before the run could not: two inputs whose actual output paths meet,
+/// or an output that is another input of the run.
+///
+/// Memory: one 64-bit hash (FNV-1a of the normalised path) and an index per
+/// output, and one inode per input. A hash collision between two different
+/// paths (odds about n^2 / 2^64) would fail an input needlessly, never
+/// overwrite one.
+final class OutputClaims: Sendable {
+    private let claimed = Mutex<[UInt64: Int]>([:])
+    private let inputs: [FileIdentity: Int]
+
+    init(items: [BatchItem]) {
+        var inputs: [FileIdentity: Int] = [:]
+        for (index, item) in items.enumerated() where item.isInput {
+            if let identity = item.identity { inputs[identity] = inputs[identity] ?? index }
+        }
+        self.inputs = inputs
+    }
+
+    /// Claims `outputs` for item `index` of `items`; returns the problem, if
+    /// an output belongs to another input or is another input.
+    func claim(_ outputs: [String], for index: Int, of items: [BatchItem]) -> String? {
+        for output in outputs {
+            if let status = FileTree.status(output), let owner = inputs[status.identity], owner != index {
+                return "output \(output) would overwrite the input \(items[owner].path)"
+            }
+        }
+        let hashes = outputs.map { Shard.fnv1a64(PathText.normalize($0)) }
+        return claimed.withLock { table -> String? in
+            for (output, hash) in zip(outputs, hashes) {
+                if let owner = table[hash], owner != index {
+                    return "output \(output) is also an output of \(items[owner].path)"
+                }
+            }
+            for hash in hashes { table[hash] = index }
+            return nil
+        }
+    }
+}

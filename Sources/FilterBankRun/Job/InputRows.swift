@@ -1,0 +1,113 @@
+import FilterBankIO
+import FilterBankKit
+
+/// An input's rows, delivered top to bottom, image after image, as Float
+/// samples: what a streaming job reads.
+protocol RowSource: AnyObject {
+    /// `[N, H, W, C]` of everything the source will deliver.
+    var shape: TensorShape { get }
+    /// The next `count` rows of the current image (`count * W * C` Floats).
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError)
+    /// What the codec warned about (empty for arrays).
+    var warnings: [String] { get }
+}
+
+enum InputRows {
+    /// Opens `path` for streaming: images row band by row band through their
+    /// codec, `.npy` arrays (loaded whole, used as they are) row by row.
+    ///
+    /// An image whose EXIF orientation is not 1 is decoded whole and turned
+    /// upright first (when `transforms.orient`); the channel transforms
+    /// (alpha, gray) apply row by row. A JPEG that ends early is accepted
+    /// only with `allowTruncated` (its missing rows are libjpeg's grey).
+    static func open(path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels,
+                     transforms: InputTransforms = InputTransforms(),
+                     allowTruncated: Bool = false) throws(FileError) -> any RowSource {
+        if InputFile.isArray(path) {
+            return TensorRowSource(try NpyFile.readTensor(path: path))
+        }
+        let reader: ImageRowReader
+        do {
+            reader = try ImageRowReader(path: path, maxPixels: maxPixels, allowTruncated: allowTruncated)
+        } catch {
+            throw FileError(error)
+        }
+        let cmyk = reader.format == .jpeg && reader.channels == 4
+        var source: any RowSource = ImageRowSource(reader)
+        if transforms.orient && reader.orientation != 1 {
+            // Rotations and flips need every row: decode whole, then reorder.
+            let shape = source.shape
+            var values = [Float](repeating: 0, count: shape.count)
+            try values.withUnsafeMutableBufferPointer { (buffer) throws(FileError) in
+                try source.readRows(reader.height, into: buffer.baseAddress!)
+            }
+            let upright = ImageOrientation.apply(reader.orientation, to: Tensor(shape: shape, values: values))
+            source = TensorRowSource(upright, warnings: reader.warnings)
+        }
+        if transforms.changes(channels: reader.channels, cmyk: cmyk) {
+            source = TransformedRowSource(source, transforms: transforms, cmyk: cmyk)
+        }
+        return source
+    }
+}
+
+/// An image file's rows, straight from its codec.
+final class ImageRowSource: RowSource {
+    let reader: ImageRowReader
+    init(_ reader: ImageRowReader) { self.reader = reader }
+    var shape: TensorShape {
+        TensorShape(batch: 1, height: reader.height, width: reader.width, channels: reader.channels)
+    }
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
+        do { try reader.readRows(count, into: destination) } catch { throw FileError(error) }
+    }
+    var warnings: [String] { reader.warnings }
+}
+
+/// The rows of a tensor held in memory (an array file, or an image turned upright).
+final class TensorRowSource: RowSource {
+    let tensor: Tensor
+    let warnings: [String]
+    private var offset = 0
+    init(_ tensor: Tensor, warnings: [String] = []) {
+        self.tensor = tensor
+        self.warnings = warnings
+    }
+    var shape: TensorShape { tensor.shape }
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
+        let floats = count * tensor.shape.rowCount
+        tensor.values.withUnsafeBufferPointer { values in
+            destination.update(from: values.baseAddress! + offset, count: floats)
+        }
+        offset += floats
+    }
+}
+
+/// Rows of another source with the channel transforms applied (`InputTransforms.apply`).
+final class TransformedRowSource: RowSource {
+    let base: any RowSource
+    let transforms: InputTransforms
+    let cmyk: Bool
+    let shape: TensorShape
+    private var scratch: [Float] = []
+
+    init(_ base: any RowSource, transforms: InputTransforms, cmyk: Bool) {
+        self.base = base
+        self.transforms = transforms
+        self.cmyk = cmyk
+        var s = base.shape
+        s.channels = transforms.outputChannels(s.channels, cmyk: cmyk)
+        shape = s
+    }
+
+    var warnings: [String] { base.warnings }
+
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
+        let channels = base.shape.channels, pixels = count * shape.width
+        if scratch.count < pixels * channels { scratch = [Float](repeating: 0, count: pixels * channels) }
+        try scratch.withUnsafeMutableBufferPointer { (buffer) throws(FileError) in
+            try base.readRows(count, into: buffer.baseAddress!)
+            transforms.apply(buffer.baseAddress!, channels: channels, cmyk: cmyk, pixels: pixels, into: destination)
+        }
+    }
+}

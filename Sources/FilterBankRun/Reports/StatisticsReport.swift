@@ -1,0 +1,84 @@
+import Foundation
+import FilterBankIO
+import FilterBankKit
+
+/// The `--stats` sidecar, `<stem>.json`: for each output channel its source,
+/// its statistics, and the exact mapping used, so that the real values can be
+/// recovered from the pixels:
+///
+///     v = (pixel / max_value - offset) / scale     (|v| when "absolute"; pixels at 0 or max_value may be clamped)
+struct StatisticsReport: Encodable {
+    struct Mapping: Encodable {
+        let mode: String
+        let scope: String
+        let bit_depth: Int
+        let max_value: Int
+        let formula = "pixel = round(clamp(scale * (absolute ? |v| : v) + offset, 0, 1) * max_value); v = (pixel / max_value - offset) / scale"
+    }
+    struct Source: Encodable {
+        let input_channel: Int?
+        let kernel: Int?
+        let pointwise_output: Int?
+    }
+    struct Channel: Encodable {
+        let batch: Int
+        let channel: Int
+        let file: String
+        let source: Source
+        let count: Int
+        let min: Double?
+        let max: Double?
+        let mean: Double?
+        let std: Double?
+        let absolute: Bool
+        let scale: Double
+        let offset: Double
+    }
+    let input: String
+    let kind: String
+    let depthwise_shape: [Int]
+    let pointwise_shape: [Int]?
+    let output_shape: [Int]
+    let mapping: Mapping
+    let channels: [Channel]
+
+    init(input: String, bank: FilterBank, output: TensorShape, files: [String], statistics: [[ChannelStatistics]],
+         mappings: [[ChannelMapping]], mode: MappingMode, scope: MappingScope, bitDepth: Int) {
+        self.input = input
+        kind = bank.kind.rawValue
+        depthwise_shape = bank.depthwise.shape
+        pointwise_shape = bank.pointwise?.shape
+        output_shape = output.dimensions
+        mapping = Mapping(mode: mode.rawValue, scope: scope.rawValue, bit_depth: bitDepth,
+                          max_value: bitDepth == 16 ? 65535 : 255)
+        let m = bank.depthwise.multiplier
+        var list: [Channel] = []
+        for n in 0..<output.batch {
+            for k in 0..<output.channels {
+                let s = statistics[n][k]
+                let map = mappings[n][k]
+                let finite = s.count > 0
+                let source = bank.pointwise == nil
+                    ? Source(input_channel: k / m, kernel: k % m, pointwise_output: nil)
+                    : Source(input_channel: nil, kernel: nil, pointwise_output: k)
+                list.append(Channel(batch: n, channel: k, file: (files[n * output.channels + k] as NSString).lastPathComponent,
+                                    source: source, count: s.count,
+                                    min: finite ? Double(s.minimum) : nil, max: finite ? Double(s.maximum) : nil,
+                                    mean: finite ? s.mean : nil, std: finite ? s.standardDeviation : nil,
+                                    absolute: map.absolute, scale: Double(map.scale), offset: Double(map.offset)))
+            }
+        }
+        channels = list
+    }
+
+    /// Writes the JSON to `temporaryPath` (a staged name for `finalPath`).
+    func write(to temporaryPath: String, finalPath: String) throws(FileError) {
+        do {
+            let file = try OpenFile.createNew(temporaryPath)
+            try file.write(Array((JSONOutput.pretty(self) + "\n").utf8))
+            try file.close()
+        } catch {
+            throw FileError(path: finalPath, message: "cannot write statistics: \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import FilterBankIO
+import FilterBankRun
+import FilterBankKit
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Filter images with a bank and write every output channel.",
+        discussion: """
+            Inputs: .png, .jpg/.jpeg (decoded to [1, H, W, C] in [0, 1]; EXIF orientation applied) and \
+            .npy ([H, W, C] or [N, H, W, C], float32/float64/uint8, used as they are); folders and quoted \
+            patterns too (see Batch).
+
+            The bank: --bank FILE|NAME, --depthwise/--pointwise arrays, or --kernel SPEC (repeatable). \
+            Without any, the built-in `edges`: Sobel x [[-1,0,1],[-2,0,2],[-1,0,1]] and Sobel y (its \
+            transpose) on every channel (M = 2), so an RGB photo gives 6 outputs: c0 = R x-gradient, \
+            c1 = R y-gradient, c2 = G x, ... Output channel k = c*M + m is input channel c through kernel m.
+
+            Outputs (OUTDIR is created when missing):
+              --format png   OUTDIR/<stem>_c<k>.png: one grayscale PNG per output
+                             channel k, zero-padded (_c0.._c5, _c00..);
+                             <stem>_n<i>_c<k>.png for a batch. With the default
+                             --map clamp, pixel = round(clamp(v, 0, 1) * 255).
+              --format jpeg  the same as grayscale JPEGs.
+              --format npy   OUTDIR/<stem>.npy: the float32 output tensor
+                             [N, H_out, W_out, K].
+
+            Examples:
+              filterbank apply SampleImages -o out
+              filterbank apply a.png b.jpg -o out --bank sep.json --strides 2
+              filterbank apply img.jpg -o out --kernel sobel-x --kernel log:2 --map abs
+              filterbank apply img.jpg -o out --bank gabor:8 --montage '{stem}_sheet.png'
+              filterbank apply img.npy -o out --depthwise dw.npy --format npy
+              filterbank apply photos -r -o out --skip-existing --report run.jsonl
+
+            A file that fails prints one line naming it and the problem; the other inputs \
+            still run, and the exit status is 1. Usage errors exit with 64.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Input files (.png, .jpg, .jpeg, .npy), folders or quoted patterns.", valueName: "input"))
+    var inputs: [String] = []
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Directory for the outputs (created when missing).", valueName: "outdir"))
+    var outputDirectory: String
+
+    @OptionGroup(title: "Filter bank")
+    var bankOptions: BankOptions
+
+    @OptionGroup(title: "Input")
+    var inputOptions: InputOptions
+
+    @OptionGroup(title: "Output")
+    var outputOptions: OutputOptions
+
+    @OptionGroup(title: "Batch")
+    var batchOptions: BatchOptions
+
+    func validate() throws {
+        guard !inputs.isEmpty || batchOptions.providesInputs else {
+            throw ValidationError("give at least one input file")
+        }
+    }
+
+    func run() throws {
+        let source: BankSource
+        do {
+            source = try bankOptions.source()
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+        var job = ApplyJob(bank: source, strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
+                           padding: bankOptions.padding?.value, outputDirectory: outputDirectory)
+        job.border = bankOptions.border?.value ?? .zero
+        inputOptions.configure(&job)
+        outputOptions.configure(&job)
+        let status = batchOptions.run(job, inputs: inputs)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// One line on standard error: `filterbank: error: <message>`.
+func printError(_ message: String) {
+    var stderrStream = StandardError()
+    print("filterbank: error: \(message)", to: &stderrStream)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) { fputs(string, stderr) }
+}

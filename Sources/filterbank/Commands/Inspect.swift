@@ -1,0 +1,76 @@
+import ArgumentParser
+import FilterBankIO
+import FilterBankRun
+import FilterBankKit
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe a bank without running it: shapes, pads, channel map, cost, separability.",
+        discussion: """
+            Takes the same bank options as apply. For an input (--input reads only an image's \
+            header; --input-shape HxWxC needs no file) it prints the resolved bank: kind, filter \
+            shapes, strides, dilations, effective kernel, padding mode and the pads per side, and the \
+            output size; the output channel of every file apply would write (k = c*M + m: input \
+            channel c, kernel m); parameters and multiply-accumulates of a standard convolution \
+            with the same input and output channels, of the depthwise and pointwise steps and of \
+            their sum, with the ratio; and for each depthwise kernel whether it factors into a \
+            column and a row kernel (rank 1), with the relative error.
+
+            Without an input, pads, output size and multiply-accumulates are left out.
+
+            Examples:
+              filterbank inspect --bank sep.json --input-shape 5x5x3
+              filterbank inspect --kernel sobel-x --kernel log:2 --input photo.jpg
+              filterbank inspect --bank gabor:8 --input-shape 480x640x1 --json
+            """
+    )
+
+    @OptionGroup(title: "Filter bank")
+    var bankOptions: BankOptions
+
+    @Option(help: ArgumentHelp("An input file (.png, .jpg, .jpeg or .npy) to plan for; of an image only the header is read.", valueName: "image"))
+    var input: String?
+
+    @Option(name: .customLong("input-shape"), help: ArgumentHelp("An input shape HxWxC (or NxHxWxC), e.g. 5x5x3.", valueName: "hxwxc"))
+    var inputShape: ShapeArgument?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        if input != nil && inputShape != nil { throw ValidationError("use either --input or --input-shape, not both") }
+    }
+
+    func run() throws {
+        do throws(FileError) {
+            let source = try bankOptions.source()
+            let shape = try input.map { path throws(FileError) in try BankReport.inputShape(of: path) } ?? inputShape?.value
+            let report: BankReport
+            do {
+                report = try BankReport(source: source, sourceName: bankOptions.request.displayName, input: shape,
+                                        inputOrigin: input ?? (shape == nil ? nil : "--input-shape"),
+                                        strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
+                                        padding: bankOptions.padding?.value, border: bankOptions.border?.value ?? .zero,
+                                        stem: input.map(OutputNaming.stem(of:)) ?? "<stem>")
+            } catch {
+                throw FileError(path: input ?? "input \(shape.map { "\($0)" } ?? "")", message: error.description)
+            }
+            print(json ? report.json() : report.text, terminator: json ? "\n" : "")
+        } catch {
+            fputs("filterbank: error: \(error.description)\n", stderr)
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct ShapeArgument: ExpressibleByArgument {
+    let value: TensorShape
+    init?(argument: String) {
+        guard let value = BankReport.parseShape(argument) else { return nil }
+        self.value = value
+    }
+}

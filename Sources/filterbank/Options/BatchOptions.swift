@@ -1,0 +1,98 @@
+import ArgumentParser
+import FilterBankIO
+import FilterBankRun
+
+/// How a run goes through its inputs: where they come from, how many run at
+/// once, what it shows and records, and what it refuses to clobber. The work
+/// itself is `FilterBankIO.BatchRun`.
+struct BatchOptions: ParsableArguments {
+    @Flag(name: [.customShort("r"), .long],
+          help: "Also search the subfolders of folder inputs (outputs mirror them under OUTDIR).")
+    var recursive = false
+
+    @Option(help: ArgumentHelp("Read more input paths from FILE, one per line, taken literally; - reads standard input.",
+                               valueName: "file"))
+    var from: String?
+
+    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("""
+        Files processed at once (default: the number of cores; more means the cores). Files in flight \
+        share the cores with each file's own parallel convolution: never more threads than cores.
+        """, valueName: "n"))
+    var jobs: Int?
+
+    @Flag(help: "Show progress even when standard error is not a terminal (then a line a second).")
+    var progress = false
+
+    @Flag(name: [.short, .long], help: "Print nothing but errors: no progress bar, no summary.")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("""
+        Write one JSON line per input to FILE (- for standard output): path, status (ok, failed, skipped), \
+        error or reason, outputs, size, shape, ms, warnings.
+        """, valueName: "file.jsonl"))
+    var report: String?
+
+    @Flag(name: .customLong("fail-fast"), help: "Start no new input after the first failure.")
+    var failFast = false
+
+    @Flag(help: "Replace existing outputs (by default an input whose output exists fails).")
+    var overwrite = false
+
+    @Flag(name: .customLong("skip-existing"),
+          help: "Resume an interrupted run: skip inputs whose outputs all exist, redo those with only some.")
+    var skipExisting = false
+
+    @Option(help: ArgumentHelp("""
+        Process only share K of N (0 <= K < N), chosen by a stable hash of each input's relative path: \
+        N runs with K = 0..N-1 together do the whole run once.
+        """, valueName: "k/n"))
+    var shard: String?
+
+    @Option(name: .customLong("max-pixels"), help: ArgumentHelp("""
+        Refuse images of more than N pixels (width x height; for .npy, N x H x W), from the header, \
+        before any pixel memory is allocated; 2^28 (268 million) by default.
+        """, valueName: "n"))
+    var maxPixels: Int = ImageDecoder.defaultMaxPixels
+
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp("""
+        What fails a file: error (a truncated JPEG passes, padded with grey), truncated (errors and \
+        truncated files), warning (any codec warning too). Warnings always go to --report.
+        """, valueName: "level"))
+    var failOn: FailurePolicy = .truncated
+
+    /// Whether inputs can come from somewhere other than the argument list.
+    var providesInputs: Bool { from != nil }
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1, got \(maxPixels)") }
+        if let shard {
+            do { _ = try Shard(shard) } catch { throw ValidationError(error.description) }
+        }
+        if progress && quiet { throw ValidationError("--progress and --quiet cannot be used together") }
+        if let from, from.isEmpty { throw ValidationError("--from needs a file name, or - for standard input") }
+        if let report, report.isEmpty { throw ValidationError("--report needs a file name, or - for standard output") }
+    }
+
+    /// Runs `job` on every input; returns the exit status (0 all succeeded,
+    /// 1 some failed, 64 a run refused because outputs would collide).
+    func run(_ job: ApplyJob, inputs: [String]) -> Int32 {
+        var job = job
+        job.existing = overwrite ? .overwrite : .refuse
+        job.maxPixels = maxPixels
+        var configuration = BatchConfiguration()
+        configuration.recursive = recursive
+        configuration.listFile = from
+        if let jobs { configuration.jobs = jobs }
+        configuration.progress = quiet ? .never : progress ? .always : .automatic
+        configuration.reportPath = report
+        configuration.failFast = failFast
+        configuration.skipExisting = skipExisting
+        configuration.shard = shard.flatMap { try? Shard($0) }
+        configuration.failOn = failOn
+        configuration.handlesSignals = true
+        return BatchRun(job: job, arguments: inputs, configuration: configuration).run().exitStatus
+    }
+}
+
+extension FailurePolicy: ExpressibleByArgument {}
