@@ -59,7 +59,7 @@ let package = Package(
             "FilterBankRun", "FilterBankIO", "FilterBankKit", "FilterBankTestSupport",
         ]),
         .testTarget(name: "FilterbankCLITests", dependencies: [
-            "filterbank", "FilterBankRun", "FilterBankIO", "FilterBankKit",
+            "filterbank", "FilterBankRun", "FilterBankIO", "FilterBankKit", "FilterBankTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ]

@@ -1,10 +1,10 @@
-// The engine benchmark: each row of issue 6's engine table on a real photo.
+// The engine benchmark: the convolution engine alone (no decoding, no encoding) on a real photo.
 //
 //   swift run -c release Benchmarks [--image PATH] [--runs N] [--only TEXT] [--serial] [--all]
 //   swift run -c release -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DFILTERBANK_FMA Benchmarks
 //
 // For each row: the median (and fastest) of N runs writing into a preallocated
-// output (as the peers were measured), in interleaved rounds (every row once
+// output (as peers such as OpenCV are measured), in interleaved rounds (every row once
 // per round, so that a slow spell on a shared machine hurts all rows alike);
 // the median of 3 runs of the allocating `apply(to:)` (which also first-touches
 // the output's pages); GMAC/s from the median; the peak RSS of the row's first
@@ -15,12 +15,15 @@
 //
 // The photo is SampleImages/large/jpeg-large-16mp-baseline-seeding.jpg
 // (5312x2988) decoded with FilterBankIO, cropped to its left 4008 columns:
-// 4008x2988x3, 11.98 MP (issue 6's table says 4008x3000; this photo is 2988
-// rows high, 0.4 % fewer pixels).
+// 4008x2988x3, 11.98 MP, about the size of a 12 MP camera photo.
+//
+// To compare two builds row by row, interleaved: scripts/bench-compare.
 import FilterBankIO
 import FilterBankKit
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 // MARK: options
@@ -59,8 +62,13 @@ func now() -> Double {
 /// Peak resident set of this process so far, MiB.
 func peakRSS() -> Double {
     var usage = rusage()
+    #if canImport(Glibc)
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
+    return Double(usage.ru_maxrss) / 1024  // KiB on Linux
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    return Double(usage.ru_maxrss) / (1024 * 1024)  // bytes on Darwin
+    #endif
 }
 
 func format(_ value: Double, _ decimals: Int = 1) -> String {
@@ -119,8 +127,6 @@ struct Row {
     let name: String
     let bank: FilterBank
     let path: ConvolutionEngine.Path?
-    let peer: String
-    let target: String
 }
 
 let c = input.shape.channels
@@ -136,25 +142,20 @@ do {
     let dw = try DepthwiseFilter(kernels: [kernel(9, seed: 5)], height: 3, width: 3, channels: c)
     let pw = try PointwiseFilter(shape: [1, 1, c, 16], values: kernel(c * 16, seed: 9))
     let edges = try FilterBank(depthwise: NamedBank.edges.depthwise(channels: c))
-    rows.append(Row(name: "depthwise 3x3, M=1", bank: try FilterBank(depthwise: k3), path: nil,
-                    peer: "OpenCV filter2D 28 ms", target: "<= 20 ms"))
-    rows.append(Row(name: "depthwise 3x3, M=8", bank: try FilterBank(depthwise: k3m8), path: nil,
-                    peer: "OpenCV / TF+oneDNN ~190 ms", target: "<= 100 ms"))
-    rows.append(Row(name: "depthwise 7x7, M=1, general", bank: try FilterBank(depthwise: k7), path: nil,
-                    peer: "OpenCV filter2D 79 ms", target: "<= 50 ms"))
-    rows.append(Row(name: "depthwise 7x7 gaussian (rank 1)", bank: try FilterBank(depthwise: g7), path: nil,
-                    peer: "79 ms (no peer separates)", target: "<= 20 ms"))
-    rows.append(Row(name: "separable 3x3, M=1, pointwise 16", bank: try FilterBank(depthwise: dw, pointwise: pw), path: nil,
-                    peer: "TF+oneDNN 142 ms", target: "<= 80 ms"))
-    rows.append(Row(name: "edges (Sobel x, y; M=2), the default bank", bank: edges, path: nil, peer: "", target: ""))
+    rows.append(Row(name: "depthwise 3x3, M=1", bank: try FilterBank(depthwise: k3), path: nil))
+    rows.append(Row(name: "depthwise 3x3, M=8", bank: try FilterBank(depthwise: k3m8), path: nil))
+    rows.append(Row(name: "depthwise 7x7, M=1, general", bank: try FilterBank(depthwise: k7), path: nil))
+    rows.append(Row(name: "depthwise 7x7 gaussian (rank 1)", bank: try FilterBank(depthwise: g7), path: nil))
+    rows.append(Row(name: "separable 3x3, M=1, pointwise 16", bank: try FilterBank(depthwise: dw, pointwise: pw), path: nil))
+    rows.append(Row(name: "edges (Sobel x, y; M=2), the default bank", bank: edges, path: nil))
     if extraRows {
-        rows.append(Row(name: "3x3 Sobel x, direct", bank: try FilterBank(depthwise: sobel), path: .direct, peer: "", target: ""))
-        rows.append(Row(name: "3x3 Sobel x, rank-1", bank: try FilterBank(depthwise: sobel), path: .rank1, peer: "", target: ""))
-        rows.append(Row(name: "5x5 gaussian, direct", bank: try FilterBank(depthwise: g5), path: .direct, peer: "", target: ""))
-        rows.append(Row(name: "5x5 gaussian, rank-1", bank: try FilterBank(depthwise: g5), path: .rank1, peer: "", target: ""))
-        rows.append(Row(name: "7x7 gaussian, direct", bank: try FilterBank(depthwise: g7), path: .direct, peer: "", target: ""))
-        rows.append(Row(name: "3x3 M=8, expanded (direct)", bank: try FilterBank(depthwise: k3m8), path: .direct, peer: "", target: ""))
-        rows.append(Row(name: "3x3 M=1, reflect border", bank: try FilterBank(depthwise: k3, border: .reflect), path: nil, peer: "", target: ""))
+        rows.append(Row(name: "3x3 Sobel x, direct", bank: try FilterBank(depthwise: sobel), path: .direct))
+        rows.append(Row(name: "3x3 Sobel x, rank-1", bank: try FilterBank(depthwise: sobel), path: .rank1))
+        rows.append(Row(name: "5x5 gaussian, direct", bank: try FilterBank(depthwise: g5), path: .direct))
+        rows.append(Row(name: "5x5 gaussian, rank-1", bank: try FilterBank(depthwise: g5), path: .rank1))
+        rows.append(Row(name: "7x7 gaussian, direct", bank: try FilterBank(depthwise: g7), path: .direct))
+        rows.append(Row(name: "3x3 M=8, expanded (direct)", bank: try FilterBank(depthwise: k3m8), path: .direct))
+        rows.append(Row(name: "3x3 M=1, reflect border", bank: try FilterBank(depthwise: k3, border: .reflect), path: nil))
     }
 } catch {
     print("Benchmarks: \(error)")
@@ -299,13 +300,13 @@ for round in 0...runs {
 
 print("load average at end \(loadAverage()); process peak RSS \(format(peakRSS(), 0)) MiB")
 print("")
-print("| work | path | into preallocated output: median (min) | GMAC/s (median) | allocating `apply(to:)`, median of 3 | peak RSS of the allocating run | max rel. deviation from reference (12 rows) | best peer (issue 6) | target |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| work | path | into preallocated output: median (min) | GMAC/s (median) | allocating `apply(to:)`, median of 3 | peak RSS of the allocating run | max rel. deviation from reference (12 rows) |")
+print("|---|---|---|---|---|---|---|")
 for (row, m) in zip(selected, measured) {
     let times = m.times.sorted(), allocating = m.allocating.sorted()
     let median = times[times.count / 2]
     let gmac = Double(m.plan.multiplyAccumulatesPerImage) / median / 1e9
     let ok = m.deviation <= 1e-5
-    print("| \(row.name) | \(m.engine.path) | \(format(median * 1000)) ms (\(format(times[0] * 1000))) | \(format(gmac)) | \(format(allocating[allocating.count / 2] * 1000)) ms | \(format(m.peak, 0)) MiB | \(m.deviation)\(ok ? "" : " FAIL") | \(row.peer) | \(row.target) |")
+    print("| \(row.name) | \(m.engine.path) | \(format(median * 1000)) ms (\(format(times[0] * 1000))) | \(format(gmac)) | \(format(allocating[allocating.count / 2] * 1000)) ms | \(format(m.peak, 0)) MiB | \(m.deviation)\(ok ? "" : " FAIL") |")
 }
 exit(failed ? 1 : 0)

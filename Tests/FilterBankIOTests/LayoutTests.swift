@@ -82,11 +82,11 @@ private typealias S = BankIOTestSupport
                           path: S.bank("separable_dw.npy")) {
             _ = try BankFile.loadNpy(depthwise: S.bank("separable_dw.npy"), pointwise: nil, layout: .torch)
         }
-        S.expectFileError("a PyTorch pointwise weight must be [O, C*M, 1, 1], got shape [1, 1, 3, 4]; this looks like TensorFlow's [1, 1, C*M, O]: drop --layout torch",
+        S.expectFileError("a PyTorch pointwise weight must be [O, C*M, 1, 1], got shape [1, 1, 3, 4]; this looks like TensorFlow's [1, 1, C*M, O]: read it in the tf layout",
                           path: S.bank("separable_pw.npy")) {
             _ = try BankFile.loadNpy(depthwise: S.bank("torch_dw.npy"), pointwise: S.bank("separable_pw.npy"), layout: .torch)
         }
-        S.expectFileError("pointwise filter shape [4, 6, 1, 1] is invalid: expected [1, 1, C*M, O]; this looks like PyTorch's [O, C*M, 1, 1]: use --layout torch",
+        S.expectFileError("pointwise filter shape [4, 6, 1, 1] is invalid: expected [1, 1, C*M, O]; this looks like PyTorch's [O, C*M, 1, 1]: read it in the torch layout",
                           path: S.bank("torch_pw.npy")) {
             _ = try BankFile.source(depthwise: (try NpyFile.readArray(path: S.bank("separable_dw.npy")), ArrayOrigin(path: "dw", entry: nil)),
                                     pointwise: (try NpyFile.readArray(path: S.bank("torch_pw.npy")), ArrayOrigin(path: S.bank("torch_pw.npy"), entry: nil)),

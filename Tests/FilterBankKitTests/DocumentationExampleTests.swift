@@ -79,7 +79,7 @@ struct DocumentationExampleTests {
     @Test func theBuiltInEdgesBankIsTheSameFilter() throws {
         let named = try NamedBank(parsing: "edges")
         #expect(named.kernels.map(\.name) == ["sobel-x", "sobel-y"])
-        let filter = try DepthwiseFilter(kernels: [BuiltinBanks.sobelX, BuiltinBanks.sobelY],
+        let filter = try DepthwiseFilter(kernels: [sobelX, sobelY],
                                          height: 3, width: 3, channels: 2)
         #expect(try named.depthwise(channels: 2) == filter)
     }
@@ -88,7 +88,7 @@ struct DocumentationExampleTests {
         // With the default border (`zero`, TensorFlow's), the padding outside the
         // image is black: the white right-hand side steps down to it, so the last
         // column answers -4; the top and bottom rows lose one kernel row (3, not 4).
-        let filter = try DepthwiseFilter(kernels: [BuiltinBanks.sobelX], height: 3, width: 3, channels: 2)
+        let filter = try DepthwiseFilter(kernels: [sobelX], height: 3, width: 3, channels: 2)
         let output = try Convolution.apply(try FilterBank(depthwise: filter), to: Self.stepEdge())
         func row(_ y: Int) -> [Float] { (0..<6).map { output[0, y, $0, 0] } }
         #expect(row(0) == [0, 0, 3, 3, 0, -3])

@@ -39,7 +39,7 @@ struct GoldenCase: Decodable, CustomTestStringConvertible, Sendable {
     }
 
     /// Exactly representable cases: integers in, integers out.
-    var isExact: Bool { name == "seed_example" || name.hasSuffix("integer_exact") }
+    var isExact: Bool { name == "worked_example" || name.hasSuffix("integer_exact") }
 
     static let all: [GoldenCase] = {
         struct File: Decodable { let cases: [GoldenCase] }
@@ -58,7 +58,7 @@ let fixtures = URL(fileURLWithPath: #filePath)
 @Suite struct GoldenTests {
     @Test func allNineteenCasesArePresent() {
         #expect(GoldenCase.all.count == 19)
-        #expect(GoldenCase.all.contains { $0.name == "seed_example" })
+        #expect(GoldenCase.all.contains { $0.name == "worked_example" })
     }
 
     @Test(arguments: GoldenCase.all)
@@ -87,12 +87,12 @@ let fixtures = URL(fileURLWithPath: #filePath)
         }
     }
 
-    /// The hand-checked seed example, spelled out so that a reader sees what
+    /// The hand-checked worked example, spelled out so that a reader sees what
     /// `c*M + m` means: 4x4x2 input, 3x3x2x2 filter, VALID -> 2x2x4.
-    @Test func seedExampleIsExact() throws {
-        let seed = try #require(GoldenCase.all.first { $0.name == "seed_example" })
-        let got = try Convolution.apply(try seed.bank, to: seed.inputTensor)
-        #expect(got.values == seed.expected.floats)
+    @Test func workedExampleIsExact() throws {
+        let worked = try #require(GoldenCase.all.first { $0.name == "worked_example" })
+        let got = try Convolution.apply(try worked.bank, to: worked.inputTensor)
+        #expect(got.values == worked.expected.floats)
         #expect(got.shape == TensorShape(batch: 1, height: 2, width: 2, channels: 4))
     }
 }

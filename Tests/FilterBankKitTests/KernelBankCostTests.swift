@@ -1,7 +1,7 @@
 import Testing
 import FilterBankKit
 
-/// Parameter and multiply-accumulate counts (`BankCost`), starting with the seed example.
+/// Parameter and multiply-accumulate counts (`BankCost`), starting with a worked example.
 @Suite struct KernelBankCostTests {
     static func separable(c: Int, m: Int, o: Int, k: Int) throws -> FilterBank {
         try FilterBank(depthwise: DepthwiseFilter(shape: [k, k, c, m], values: [Float](repeating: 1, count: k * k * c * m)),

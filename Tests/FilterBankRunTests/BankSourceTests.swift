@@ -7,22 +7,27 @@ import FilterBankKit
 
 private typealias S = BankIOTestSupport
 
-/// Bank sources, the bank options' rules (`BankRequest`), and `BankReport`.
+/// Bank sources and `BankReport`. (The bank options' rules are tested with
+/// the command line's parser, in FilterbankCLITests.)
 @Suite struct BankSourceTests {
+    /// Kernels from specs, as `--kernel` gives them.
+    static func kernels(_ specs: String...) throws -> BankSource {
+        .kernels(try specs.map { try KernelSpec(parsing: $0).kernel }, name: nil)
+    }
+
     // MARK: - Sources
 
     @Test func edgesKernelListsAndNamedBanksAgree() throws {
         let edges = try BankSource.edges.spec(channels: 3)
         let named = try BankSource.named(NamedBank(parsing: "edges")).spec(channels: 3)
-        let listed = try BankRequest(kernels: ["sobel-x", "3x3: -1,-2,-1, 0,0,0, 1,2,1"]).load().spec(channels: 3)
+        let listed = try Self.kernels("sobel-x", "3x3: -1,-2,-1, 0,0,0, 1,2,1").spec(channels: 3)
         #expect(edges.depthwise == named.depthwise && named.depthwise == listed.depthwise)
         #expect(edges.kernelNames == ["sobel-x", "sobel-y"])
         #expect(listed.kernelNames == ["sobel-x", "3x3:-1,-2,-1,0,0,0,1,2,1"])
-        #expect(try BankRequest().load() == .edges)
     }
 
     @Test func kernelListsAdaptToTheChannelCount() throws {
-        let source = try BankRequest(kernels: ["roberts-x", "gaussian:sigma=1", "sobel-y"]).load()
+        let source = try Self.kernels("roberts-x", "gaussian:sigma=1", "sobel-y")
         #expect(source.fixedChannels == nil)
         let one = try source.spec(channels: 1), four = try source.spec(channels: 4)
         #expect(one.depthwise.shape == [7, 7, 1, 3] && four.depthwise.shape == [7, 7, 4, 3])
@@ -31,15 +36,15 @@ private typealias S = BankIOTestSupport
     }
 
     @Test func normalizeAndBias() throws {
-        let source = try BankRequest(kernels: ["3x3: 1,1,1, 1,1,1, 1,1,1", "sobel-x"], normalize: true, bias: -0.25).load()
+        let source = try Self.kernels("3x3: 1,1,1, 1,1,1, 1,1,1", "sobel-x").adjusted(normalize: true, bias: -0.25)
         let spec = try source.spec(channels: 2)
         #expect(spec.depthwise.kernel(channel: 1, slot: 0).allSatisfy { abs($0 - 1.0 / 9) < 1e-7 })
         #expect(spec.depthwise.kernel(channel: 0, slot: 1) == [-1, 0, 1, -2, 0, 2, -1, 0, 1])   // Sobel x, sum 0: unchanged
         #expect(spec.bias == [-0.25, -0.25, -0.25, -0.25])
-        // --bias replaces a file's own bias, one value for every output.
-        let file = try BankRequest(bank: S.bank("keras_separable.npz"), bias: 2).load().spec(channels: 3)
-        #expect(file.bias == [2, 2, 2, 2])
-        #expect(try BankRequest(bank: S.bank("keras_separable.npz")).load().spec(channels: 3).bias == [0.5, -0.25, 0, 1])
+        // A bias replaces a file's own bias, one value for every output.
+        let keras = try BankFile.source(path: S.bank("keras_separable.npz"))
+        #expect(try keras.adjusted(normalize: false, bias: 2).spec(channels: 3).bias == [2, 2, 2, 2])
+        #expect(try keras.spec(channels: 3).bias == [0.5, -0.25, 0, 1])
         #expect(BankSource.edges.adjusted(normalize: false, bias: nil) == .edges)
     }
 
@@ -59,66 +64,29 @@ private typealias S = BankIOTestSupport
     }
 
     @Test func bankFilesAreReadByExtension() throws {
-        #expect(try BankRequest(bank: S.bank("separable.json")).load() == .file(BankFile.load(path: S.bank("separable.json"))))
-        #expect(try BankRequest(bank: S.bank("bank_savez.npz")).load().fixedChannels == 3)
-        #expect(try BankRequest(bank: S.bank("sharpen.mat")).load() == MatrixFile.source(path: S.bank("sharpen.mat")))
-        #expect(try BankRequest(bank: S.bank("torch_separable.npz"), layout: .torch).load().spec(channels: 3)
-            == BankRequest(bank: S.bank("keras_separable.npz")).load().spec(channels: 3))
-        #expect(try BankRequest(bank: "gabor:2").load() == .named(NamedBank(parsing: "gabor:2")))
-        #expect(try BankRequest.bankKind("BANK.JSON") == .json)
-        #expect(try BankRequest.bankKind("dir.v2/bank.Npz") == .npz)
-        #expect(try BankRequest.bankKind("compass") == .builtin(NamedBank(parsing: "compass")))
-    }
-
-    // MARK: - Usage errors
-
-    @Test(arguments: [
-        (BankRequest(bank: "b.json", depthwise: "d.npy"), "use either --bank or --depthwise/--pointwise, not both"),
-        (BankRequest(kernels: ["sobel-x"]), ""),
-        (BankRequest(bank: "b.json", kernels: ["sobel-x"]), "use either --kernel or --bank/--depthwise, not both"),
-        (BankRequest(depthwise: "d.npy", kernels: ["sobel-x"]), "use either --kernel or --bank/--depthwise, not both"),
-        (BankRequest(pointwise: "p.npy"), "--pointwise needs --depthwise"),
-        (BankRequest(bank: "bank.npy"), "--bank takes a .json, .npz or .mat file or a built-in bank name; give .npy filters with --depthwise (and --pointwise)"),
-        (BankRequest(bank: "bank.txt"), "--bank 'bank.txt' has the extension '.txt': expected a .json, .npz or .mat file, or a built-in bank name (edges, gradients, gabor:N, blur-pyramid:N, compass)"),
-        (BankRequest(bank: "banks/edges"), "--bank 'banks/edges' has no file extension: expected a .json, .npz or .mat file, or a built-in bank name (edges, gradients, gabor:N, blur-pyramid:N, compass)"),
-        (BankRequest(bank: "gabr"), "--bank 'gabr': unknown bank 'gabr' (did you mean 'gabor'?); built-in banks: edges, gradients, gabor:N, blur-pyramid:N, compass; or give a .json, .npz or .mat file"),
-        (BankRequest(bank: "gabor:100"), "--bank 'gabor:100': bank gabor: the argument must be an integer from 1 to 64, got '100'; or give a .json, .npz or .mat file"),
-        (BankRequest(kernels: ["sobel-x", "gaussian:sigma=-1"]), "--kernel 'gaussian:sigma=-1': gaussian: sigma must be a positive number, got '-1'"),
-        (BankRequest(kernels: ["sobelx"]), "--kernel 'sobelx': unknown kernel 'sobelx' (did you mean 'sobel-x'?); 'filterbank kernels' lists them all"),
-        (BankRequest(bank: "b.json", layout: .torch), "--layout torch applies to .npy filters (--depthwise/--pointwise) and .npz banks only"),
-        (BankRequest(kernels: ["sobel-x"], layout: .tf), "--layout tf applies to .npy filters (--depthwise/--pointwise) and .npz banks only"),
-        (BankRequest(layout: .torch), "--layout torch applies to .npy filters (--depthwise/--pointwise) and .npz banks only"),
-        (BankRequest(bias: .infinity), "--bias must be a finite number, got inf"),
-    ] as [(BankRequest, String)])
-    func usageErrors(_ request: BankRequest, _ message: String) {
-        if message.isEmpty {
-            #expect(throws: Never.self) { try request.validate() }
-            return
+        #expect(try BankFile.source(path: S.bank("separable.json")) == .file(BankFile.load(path: S.bank("separable.json"))))
+        #expect(try BankFile.source(path: S.bank("bank_savez.npz")).fixedChannels == 3)
+        #expect(try BankFile.source(path: S.bank("sharpen.mat")) == MatrixFile.source(path: S.bank("sharpen.mat")))
+        #expect(try BankFile.source(path: S.bank("torch_separable.npz"), layout: .torch).spec(channels: 3)
+            == BankFile.source(path: S.bank("keras_separable.npz")).spec(channels: 3))
+        #expect(BankFile.Kind(path: "BANK.JSON") == .json)
+        #expect(BankFile.Kind(path: "dir.v2/bank.Npz") == .npz)
+        #expect(BankFile.Kind(path: "dir.v2/bank") == nil && BankFile.Kind(path: ".json") == nil)
+        S.expectFileError("not a bank file: expected the extension .json, .npz or .mat", path: "b.txt") {
+            _ = try BankFile.source(path: "b.txt")
         }
-        #expect(throws: BankRequestError(message)) { try request.validate() }
-    }
-
-    @Test func validCombinations() throws {
-        for request in [BankRequest(), BankRequest(bank: "x.json"), BankRequest(bank: "x.npz", layout: .torch),
-                        BankRequest(depthwise: "d.npy", pointwise: "p.npy", layout: .torch), BankRequest(bank: "x.mat", normalize: true, bias: 1),
-                        BankRequest(kernels: ["sobel-x", "log"], normalize: true), BankRequest(bank: "blur-pyramid:3")] {
-            #expect(throws: Never.self) { try request.validate() }
-        }
-        #expect(BankRequest(kernels: ["sobel-x", "3x3: 1 2 1 2 4 2 1 2 1"], normalize: true, bias: -0.5).displayName
-            == #"--kernel sobel-x --kernel "3x3: 1 2 1 2 4 2 1 2 1" --normalize --bias -0.5"#)
-        #expect(BankRequest().displayName == "edges (the default)")
     }
 
     @Test func missingFilesNameThemselves() {
-        S.expectFileError("no such file", path: "/no/such.npz") { _ = try BankRequest(bank: "/no/such.npz").load() }
-        S.expectFileError("no such file", path: "/no/such.mat") { _ = try BankRequest(bank: "/no/such.mat").load() }
+        S.expectFileError("no such file", path: "/no/such.npz") { _ = try BankFile.source(path: "/no/such.npz") }
+        S.expectFileError("no such file", path: "/no/such.mat") { _ = try BankFile.source(path: "/no/such.mat") }
     }
 
     // MARK: - Reports
 
-    /// The seed example: 5x5x3 input, 3x3 kernels, 4 outputs.
-    @Test func reportOfTheSeedExample() throws {
-        let source = try BankRequest(bank: S.bank("separable.json")).load()
+    /// A worked example: a 5x5x3 input, 3x3 kernels, 4 outputs.
+    @Test func reportOfAWorkedExample() throws {
+        let source = try BankFile.source(path: S.bank("separable.json"))
         let report = try BankReport(source: source, sourceName: "separable.json", input: BankReport.parseShape("5x5x3"),
                                     inputOrigin: "--input-shape", strides: nil, dilations: nil, padding: nil, stem: "img")
         #expect(report.kind == "separable")
@@ -139,7 +107,7 @@ private typealias S = BankIOTestSupport
     }
 
     @Test func reportOfAKernelListWithSamePadding() throws {
-        let source = try BankRequest(kernels: ["roberts-x", "laplacian", "sobel-y"]).load()
+        let source = try Self.kernels("roberts-x", "laplacian", "sobel-y")
         let input = TensorShape(batch: 2, height: 10, width: 9, channels: 2)
         let report = try BankReport(source: source, sourceName: "k", input: input, inputOrigin: "x.npy",
                                     strides: HeightWidth(2, 3), dilations: HeightWidth(2), padding: nil, stem: "x")
@@ -167,7 +135,7 @@ private typealias S = BankIOTestSupport
     }
 
     @Test func reportErrorsForAnInputThatDoesNotFit() throws {
-        let source = try BankRequest(bank: S.bank("separable.json")).load()
+        let source = try BankFile.source(path: S.bank("separable.json"))
         #expect(throws: FilterBankError.self) {
             _ = try BankReport(source: source, sourceName: "s", input: BankReport.parseShape("5x5x1"), inputOrigin: nil,
                                strides: nil, dilations: nil, padding: nil, stem: "s")

@@ -79,7 +79,7 @@ struct BatchRunTests {
                 "\(lines)")
         #expect(lines.contains("filterbank: note: skipped 1 file: not a PNG, JPEG or .npy file (\(root)/in/notes.txt)"),
                 "\(lines)")
-        #expect(lines.contains("filterbank: note: 1 subfolder was not searched (use --recursive)"), "\(lines)")
+        #expect(lines.contains("filterbank: note: 1 subfolder was not searched (use recursive)"), "\(lines)")
     }
 
     @Test func quietOnATerminalShowsOnlyErrors() throws {
@@ -121,7 +121,7 @@ struct BatchRunTests {
         #expect(BatchFixtures.files(under: out) == Self.treeOutputs)
         let lines = try Self.report(root + "/report.jsonl")
         let reasons = lines.compactMap { $0["reason"] as? String }.sorted()
-        #expect(reasons == ["not a PNG, JPEG or .npy file", "outputs exist (--skip-existing)", "outputs exist (--skip-existing)"])
+        #expect(reasons == ["not a PNG, JPEG or .npy file", "outputs exist (skipExisting)", "outputs exist (skipExisting)"])
         #expect(lines.first { $0["status"] as? String == "ok" }?["path"] as? String == root + "/in/x/b.png")
     }
 
@@ -137,10 +137,10 @@ struct BatchRunTests {
         }
         #expect(summary.failed == 1 && summary.processed == 0 && summary.notStarted == 4)
         #expect(summary.exitStatus == 1)
-        #expect(summary.line.hasSuffix("; 4 not started (--fail-fast)"))
+        #expect(summary.line().hasSuffix("; 4 not started (failFast)"))
         let lines = try Self.report(report)
         #expect(lines.count == 5)
-        #expect(lines.filter { $0["reason"] as? String == "not started (--fail-fast)" }.count == 4)
+        #expect(lines.filter { $0["reason"] as? String == "not started (failFast)" }.count == 4)
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
         // Without it, the others still complete.
         let all = Self.run([root + "/in"], into: root + "/out") { $0.jobs = 1 }
@@ -158,10 +158,8 @@ struct BatchRunTests {
         #expect((line["warnings"] as? [String])?.joined().contains("bKGD") == true, "\(line)")
 
         let console = CapturedConsole()
-        let failing = Self.run([root + "/w.png"], into: root + "/strict", console: console) {
-            $0.failOn = .warning
-            $0.reportPath = root + "/b.jsonl"
-        }
+        let failing = Self.run([root + "/w.png"], into: root + "/strict", console: console,
+                               { $0.reportPath = root + "/b.jsonl" }, job: { $0.input.failOn = .warning })
         #expect(failing.failed == 1)
         #expect(console.output.contains("codec warning:") && console.output.contains("bKGD"), "\(console.output)")
         #expect(BatchFixtures.files(under: root + "/strict").isEmpty, "a failed input leaves no output")
@@ -182,15 +180,13 @@ struct BatchRunTests {
         #expect(console.output.contains("truncated"), "\(console.output)")
         #expect(BatchFixtures.files(under: root + "/default").isEmpty)
 
-        let lenient = Self.run([cut], into: root + "/lenient") {
-            $0.failOn = .error
-            $0.reportPath = root + "/r.jsonl"
-        }
+        let lenient = Self.run([cut], into: root + "/lenient", { $0.reportPath = root + "/r.jsonl" },
+                               job: { $0.input.failOn = .error })
         #expect(lenient.processed == 1 && lenient.outputsWritten == 6)
         let line = try #require(try Self.report(root + "/r.jsonl").first)
         #expect((line["warnings"] as? [String])?.joined().contains("Premature end of JPEG file") == true, "\(line)")
 
-        let warning = Self.run([cut], into: root + "/warning") { $0.failOn = .warning }
+        let warning = Self.run([cut], into: root + "/warning", job: { $0.input.failOn = .warning })
         #expect(warning.failed == 1)
     }
 
@@ -201,13 +197,13 @@ struct BatchRunTests {
         try NpyFile.write(Tensor(shape: TensorShape(batch: 2, height: 4, width: 4, channels: 3),
                                  values: Array(repeating: 0.5, count: 96)), to: root + "/in/batch.npy")
         let console = CapturedConsole()
-        let summary = Self.run([root + "/in"], into: root + "/out", console: console, job: { $0.maxPixels = 31 })
+        let summary = Self.run([root + "/in"], into: root + "/out", console: console, job: { $0.input.maxPixels = 31 })
         #expect(summary.failed == 2 && summary.processed == 0)
         #expect(console.output.contains("small.png: PNG decode failed: image too large"), "\(console.output)")
         #expect(console.output.contains("batch.npy: array too large: shape [2, 4, 4, 3] holds 32 pixels, "
-                                        + "over the limit of 31 (--max-pixels)"), "\(console.output)")
+                                        + "over the limit of 31 (input.maxPixels)"), "\(console.output)")
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
-        let enough = Self.run([root + "/in"], into: root + "/out", job: { $0.maxPixels = 48 })
+        let enough = Self.run([root + "/in"], into: root + "/out", job: { $0.input.maxPixels = 48 })
         #expect(enough.processed == 2)
     }
 
@@ -269,16 +265,16 @@ struct BatchRunTests {
         defer { CodecFixtures.remove(root) }
         for i in 0..<3 { try BatchFixtures.png(root + "/in/i\(i).png", seed: i) }
         let summary = Self.run([root + "/in"], into: root + "/out", job: {
-            $0.mapping = .minmax
-            $0.mappingScope = .batch
+            $0.mapping.mode = .minmax
+            $0.mapping.scope = .batch
         })
         #expect(summary.processed == 3 && summary.failed == 0)
         // Shards measure every input, not only their own, so they map alike.
         for k in 0..<2 {
             let shard = Self.run([root + "/in"], into: root + "/shard", { $0.shard = try? Shard(index: k, count: 2) },
                                  job: {
-                                     $0.mapping = .minmax
-                                     $0.mappingScope = .batch
+                                     $0.mapping.mode = .minmax
+                                     $0.mapping.scope = .batch
                                  })
             #expect(shard.failed == 0)
         }
@@ -289,8 +285,8 @@ struct BatchRunTests {
         }
         // Compared with each image stretched alone, the shared range changes some image's pixels.
         let alone = Self.run([root + "/in"], into: root + "/alone", job: {
-            $0.mapping = .minmax
-            $0.mappingScope = .image
+            $0.mapping.mode = .minmax
+            $0.mapping.scope = .image
         })
         #expect(alone.processed == 3)
         #expect(files.contains { !FileManager.default.contentsEqual(atPath: root + "/out/" + $0, andPath: root + "/alone/" + $0) })

@@ -245,7 +245,7 @@ struct OutputConflictTests {
         try BatchFixtures.png(root + "/in/x.png")
         try BatchFixtures.png(root + "/in/x.jpeg")
         var job = ApplyJob(outputDirectory: root + "/out")
-        job.format = .npy
+        job.output.format = .npy
         let message = OutputConflicts.check(Self.items([root + "/in"]), job: job)
         #expect(message?.contains("/out/x.npy") == true, "\(message ?? "nil")")
     }
@@ -257,7 +257,7 @@ struct OutputConflictTests {
         try BatchFixtures.png(root + "/in/b/y.png")
         try BatchFixtures.png(root + "/in/b/z.png")
         var job = ApplyJob(outputDirectory: root + "/out")
-        job.nameTemplate = try NameTemplate("channel{channel}")
+        job.output.nameTemplate = try NameTemplate("channel{channel}")
         let message = OutputConflicts.check(Self.items([root + "/in"], recursive: true), job: job)
         #expect(message?.contains("y.png") == true && message?.contains("z.png") == true && message?.contains("{stem}") == true,
                 "\(message ?? "nil")")
@@ -295,13 +295,13 @@ struct OutputConflictTests {
         try BatchFixtures.png(root + "/in/2020/IMG_2.png")
         var job = ApplyJob(outputDirectory: root + "/out")
         #expect(OutputConflicts.check(Self.items([root + "/in"], recursive: true), job: job) == nil)
-        job.montage = root + "/sheets/{stem}.png"
+        job.output.montage = ApplyJob.Montage(path: root + "/sheets/{stem}.png")
         let message = OutputConflicts.check(Self.items([root + "/in"], recursive: true), job: job)
         #expect(message == "\(root)/in/2019/IMG_1.png and \(root)/in/2020/IMG_1.png would both write the montage "
-                + "\(root)/sheets/IMG_1.png: --montage paths do not mirror folders; run them separately")
+                + "\(root)/sheets/IMG_1.png: output.montage.path does not mirror folders; run them separately")
         #expect(OutputConflicts.check(Self.items([root + "/in/2020"]), job: job) == nil)
-        job.montage = root + "/sheet.png"
-        #expect(OutputConflicts.check(Self.items([root + "/in/2020"]), job: job)?.hasSuffix("put {stem} in the --montage path") == true)
+        job.output.montage = ApplyJob.Montage(path: root + "/sheet.png")
+        #expect(OutputConflicts.check(Self.items([root + "/in/2020"]), job: job)?.hasSuffix("put {stem} in output.montage.path") == true)
     }
 
     @Test func templateCaptures() throws {

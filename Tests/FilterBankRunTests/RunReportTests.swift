@@ -74,11 +74,14 @@ struct RunReportTests {
         summary.skipped = 3
         summary.outputsWritten = 72
         summary.seconds = 4.23
-        #expect(summary.line == "12 processed, 3 skipped, 0 failed, 72 outputs written in 4.2 s")
+        #expect(summary.line() == "12 processed, 3 skipped, 0 failed, 72 outputs written in 4.2 s")
         summary.failed = 1
         summary.notStarted = 5
         #expect(summary.exitStatus == 1)
-        #expect(summary.line.hasSuffix("; 5 not started (--fail-fast)"))
+        #expect(summary.line().hasSuffix("; 5 not started (failFast)"))
+        var flags = SettingNames()
+        flags.failFast = "--fail-fast"
+        #expect(summary.line(names: flags).hasSuffix("; 5 not started (--fail-fast)"))
         summary.refused = "a and b would both write out/x_c{channel}.png"
         #expect(summary.exitStatus == 64)
     }

@@ -23,7 +23,7 @@ struct ShardTests {
     @Test(arguments: ["4/4", "-1/4", "1/0", "1", "1/2/3", "a/4", "1/b", "/4", "1/", " 1/4", "1/4 ", "+1/4", "1.0/4", ""])
     func rejects(_ text: String) {
         let error = #expect(throws: ShardError.self) { try Shard(text) }
-        #expect(error?.description == "--shard must be K/N with whole numbers 0 <= K < N (e.g. 0/4), got '\(text)'")
+        #expect(error?.description == "a shard must be K/N with whole numbers 0 <= K < N (e.g. 0/4), got '\(text)'")
     }
 
     /// Every key lands in exactly one of the N shards, whatever the order, and the shares are even.

@@ -20,8 +20,8 @@ import FilterBankKit
         return (step?["parameters"] as? Int, step?["multiplyAccumulates"] as? Int)
     }
 
-    /// The seed example: a 5x5x3 input, 3x3 kernels, 4 outputs.
-    @Test func seedExampleAsJSON() throws {
+    /// A worked example: a 5x5x3 input, 3x3 kernels, 4 outputs.
+    @Test func workedExampleAsJSON() throws {
         let json = try Self.json(["--bank", Self.bank("separable.json"), "--input-shape", "5x5x3"])
         #expect(json["kind"] as? String == "separable")
         #expect(json["input"] as? [Int] == [1, 5, 5, 3])

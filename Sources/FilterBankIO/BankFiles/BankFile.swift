@@ -27,6 +27,35 @@ public enum BankFile {
     static let topKeys = ["depthwise", "pointwise", "strides", "padding", "dilations", "bias", "name", "description"]
     static let arrayKeys = ["shape", "values"]
 
+    /// The kinds of bank file, told by the file name's extension (any case).
+    public enum Kind: String, CaseIterable, Sendable {
+        /// A JSON bank (`load(path:)`).
+        case json
+        /// A NumPy archive of weight arrays (`loadNpz(path:layout:)`).
+        case npz
+        /// A libvips matrix (`MatrixFile`).
+        case mat
+
+        /// The kind that `path`'s extension names, or nil.
+        public init?(path: String) {
+            let name = PathText.basename(path)
+            guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+            self.init(rawValue: name[name.index(after: dot)...].lowercased())
+        }
+    }
+
+    /// The bank in the file at `path`, read as its extension says (see
+    /// `Kind`); `.npz` weights in `layout`.
+    public static func source(path: String, layout: WeightLayout = .tf) throws(FileError) -> BankSource {
+        switch Kind(path: path) {
+        case .json?: return .file(try load(path: path))
+        case .npz?: return try loadNpz(path: path, layout: layout)
+        case .mat?: return try MatrixFile.source(path: path)
+        case nil:
+            throw FileError(path: path, message: "not a bank file: expected the extension .json, .npz or .mat")
+        }
+    }
+
     /// Reads and validates the JSON bank file at `path`.
     public static func load(path: String) throws(FileError) -> BankSpec {
         try parse(data: Data(FileError.readContents(of: path)), path: path)

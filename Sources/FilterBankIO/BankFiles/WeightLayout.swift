@@ -101,7 +101,7 @@ extension BankFile {
                     _ = try spec.resolve(strides: nil, dilations: nil, padding: nil)
                 } catch {
                     let looksTorch = pw.shape.count == 4 && pw.shape[0] != 1 && pw.shape[2] == 1 && pw.shape[3] == 1
-                    throw origin.fail(error.description + (looksTorch ? "; this looks like PyTorch's [O, C*M, 1, 1]: use --layout torch" : ""))
+                    throw origin.fail(error.description + (looksTorch ? "; this looks like PyTorch's [O, C*M, 1, 1]: read it in the torch layout" : ""))
                 }
             }
             if let biasValues, let (_, origin) = bias {
@@ -122,7 +122,7 @@ extension BankFile {
             var pointwiseFilter: PointwiseFilter? = nil
             if let (pw, origin) = pointwise {
                 guard pw.shape.count == 4, pw.shape[2] == 1, pw.shape[3] == 1 else {
-                    let hint = pw.shape.count == 4 && pw.shape[0] == 1 && pw.shape[1] == 1 ? "; this looks like TensorFlow's [1, 1, C*M, O]: drop --layout torch" : ""
+                    let hint = pw.shape.count == 4 && pw.shape[0] == 1 && pw.shape[1] == 1 ? "; this looks like TensorFlow's [1, 1, C*M, O]: read it in the tf layout" : ""
                     throw origin.fail("a PyTorch pointwise weight must be [O, C*M, 1, 1], got shape \(pw.shape)\(hint)")
                 }
                 let (o, cm) = (pw.shape[0], pw.shape[1])

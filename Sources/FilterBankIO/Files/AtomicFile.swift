@@ -19,9 +19,9 @@ import Darwin
 /// Durability: the data is **not** `fsync`ed. A crash of the process cannot leave
 /// a partial output, but a power loss or kernel crash soon after writing may
 /// (on some file systems) leave an empty or old file. Syncing every file costs a
-/// disk flush each (measured here on ext4: 0.42 ms instead of 0.10 ms per 100 KB
-/// file), which dominates when writing thousands of channel images; callers that
-/// need durability must sync themselves.
+/// disk flush each (about four times the cost of writing a 100 KB file; see
+/// docs/performance.md), which dominates when writing thousands of channel
+/// images; callers that need durability must sync themselves.
 ///
 /// Safe to call from several threads at once: temporary names are unique per
 /// process (pid) and per call (an atomic counter).

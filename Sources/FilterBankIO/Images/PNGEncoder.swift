@@ -35,7 +35,7 @@ public struct PNGCompression: Equatable, Hashable, Sendable {
     }
 
     /// zlib level 1, `Z_RLE`, the Sub filter only: measured fastest for
-    /// filter-output planes at a size close to level 6 (see SWIFT-NOTES).
+    /// filter-output planes at a size close to level 6 (docs/performance.md).
     public static let fast = PNGCompression(level: 1, strategy: .rle, filters: .sub)
     /// zlib level 6 with libpng's default filters and strategy: smaller, about 8x slower.
     public static let standard = PNGCompression(level: 6)

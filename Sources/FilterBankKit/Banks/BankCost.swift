@@ -12,7 +12,7 @@
 /// | pointwise step (separable banks; else 0) | `C*M*O` | `P*C*M*O` |
 /// | separable = depthwise + pointwise | sum | sum |
 ///
-/// Example (the seed case): a 5x5x3 input, 3x3 kernels, M = 1, 4 outputs:
+/// Example: a 5x5x3 input, 3x3 kernels, M = 1, 4 outputs:
 /// standard 108 parameters, depthwise 27, pointwise 12, separable 39 (ratio
 /// 0.361); with SAME padding, 2700, 675, 300 and 975 multiply-accumulates.
 public struct BankCost: Sendable, Equatable {

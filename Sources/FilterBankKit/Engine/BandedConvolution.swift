@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Streams images through a `ConvolutionEngine` in horizontal bands of output
 /// rows, holding only the input rows the current band needs (its halo
 /// included) and one band of output.
@@ -7,8 +5,8 @@ import Dispatch
 /// For each band of output rows `a..<b` it asks the plan which input rows
 /// those read (`plan.inputRows(forOutputRows:)`), drops the rows no longer
 /// needed, pulls the missing ones from the caller (`fill`, in order), computes
-/// the band on all cores (the band is cut into slices, each with its own
-/// engine workspace, allocated once per image), and hands the output rows to
+/// the band on all cores (the band is cut into slices for the workers, each
+/// worker with its own engine workspace, allocated once per image), and hands the output rows to
 /// the caller (`consume`). Peak memory is therefore set by the band height and
 /// the image width, not by the image height.
 ///
@@ -64,7 +62,7 @@ public final class BandedConvolution {
         defer { window.deallocate() }
         let band = UnsafeMutablePointer<Float>.allocate(capacity: max(1, bandRows * outRowFloats))
         defer { band.deallocate() }
-        let workspaces = WorkspaceSet((0..<slices).map { _ in ConvolutionEngine.Workspace(engine: engine) })
+        let workspaces = Slots(count: slices) { _ in ConvolutionEngine.Workspace(engine: engine) }
 
         var low = 0, high = 0  // the window holds input rows low..<high
         var start = 0
@@ -107,43 +105,19 @@ public final class BandedConvolution {
     }
 
     private func compute(_ rows: Range<Int>, window: InputBand, into band: UnsafeMutablePointer<Float>,
-                         workspaces: WorkspaceSet) {
+                         workspaces: Slots<ConvolutionEngine.Workspace>) {
         let sliceRows = (rows.count + slices - 1) / slices
         let count = (rows.count + sliceRows - 1) / sliceRows
         let outRowFloats = engine.plan.output.rowCount
-        let target = OutputBand(band)
-        let input = SendableBand(window)
+        let (source, firstRow, rowCount) = (SharedMemory(window.rows), window.firstRow, window.rowCount)
+        let target = SharedMemory(band)
         let engine = self.engine
-        let work = { @Sendable (slice: Int) in
+        Parallel.forEach(count, workers: count) { slice, worker in
             let first = rows.lowerBound + slice * sliceRows
-            let sliceRange = first..<min(first + sliceRows, rows.upperBound)
-            engine.computeRows(sliceRange, from: input.band,
+            engine.computeRows(first..<min(first + sliceRows, rows.upperBound),
+                               from: InputBand(rows: source.pointer, firstRow: firstRow, rowCount: rowCount),
                                into: target.pointer + (first - rows.lowerBound) * outRowFloats,
-                               workspace: workspaces.items[slice])
-        }
-        if count > 1 {
-            DispatchQueue.concurrentPerform(iterations: count, execute: work)
-        } else {
-            work(0)
+                               workspace: workspaces[worker])
         }
     }
-}
-
-/// Workspaces indexed by slice: slice `i` only ever touches `items[i]`, so no
-/// two threads share one. That is why the box may be `@unchecked Sendable`.
-private final class WorkspaceSet: @unchecked Sendable {
-    let items: [ConvolutionEngine.Workspace]
-    init(_ items: [ConvolutionEngine.Workspace]) { self.items = items }
-}
-
-/// The output band: each slice writes its own rows only.
-private struct OutputBand: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}
-
-/// An input band read (never written) by every slice at once.
-private struct SendableBand: @unchecked Sendable {
-    let band: InputBand
-    init(_ band: InputBand) { self.band = band }
 }

@@ -11,19 +11,6 @@ import Musl
 import Darwin
 #endif
 
-/// What counts as a failed input (`--fail-on`).
-public enum FailurePolicy: String, CaseIterable, Sendable {
-    /// Only errors: a truncated JPEG passes, its missing rows padded with grey
-    /// by libjpeg and "Premature end of JPEG file" among its warnings. (A
-    /// truncated PNG cannot be completed and fails anyway.)
-    case error
-    /// Errors and truncated files (the default); other codec warnings pass
-    /// and are listed in the report.
-    case truncated
-    /// Errors, truncated files and any codec warning.
-    case warning
-}
-
 /// How a batch run goes through its inputs (the command line's Batch options).
 public struct BatchConfiguration: Sendable {
     /// Search directory arguments' subdirectories too.
@@ -42,7 +29,6 @@ public struct BatchConfiguration: Sendable {
     public var skipExisting = false
     /// Process only this share of the inputs.
     public var shard: Shard?
-    public var failOn: FailurePolicy = .truncated
     /// Catch SIGINT and SIGTERM: remove the temporary files of the inputs in
     /// flight, then exit with 128 + the signal (see `Interruption`). For the
     /// command line; off by default, since it sets process-wide handlers.
@@ -56,14 +42,13 @@ public struct BatchConfiguration: Sendable {
 /// reporting each, and returns the summary (and exit status).
 ///
 /// **Cores.** Each image's convolution already spreads over every core
-/// (`BandedConvolution` runs its slices with `DispatchQueue.concurrentPerform`),
-/// and so does its PNG encoding. The workers that take inputs are themselves
-/// one `concurrentPerform` of `min(jobs, cores, inputs)` iterations, so the
-/// engines' `concurrentPerform` calls are nested inside it, and libdispatch
-/// gives a nested call only `cores / workers` threads: files in flight times
-/// threads per file stays at the core count (measured: 2 workers on 2 cores
-/// run on 2 threads, where 2 plain threads each calling `concurrentPerform`
-/// used 5). `--jobs` above the core count therefore means the core count.
+/// (`BandedConvolution` runs its slices with `Parallel.forEach`), and so does
+/// its PNG encoding. The workers that take inputs are themselves a
+/// `Parallel.forEach` of `min(jobs, cores, inputs)` workers, so the engines'
+/// loops are nested inside it and share the cores with it: files in flight
+/// times threads per file stays at the core count (checked: 2 workers on 2
+/// cores run on 2 threads, where 2 plain threads each running a parallel loop
+/// used 5). `jobs` above the core count therefore means the core count.
 /// The default, one file per core, keeps every core busy through the serial
 /// parts of a file (decoding, the `.npy` read) with no thread contention, and
 /// a single input still gets every core. The cost: the width is fixed for the
@@ -105,7 +90,7 @@ public final class BatchRun: Sendable {
         func finish(_ summary: BatchSummary) -> BatchSummary {
             var summary = summary
             summary.seconds = BatchProgress.seconds(ContinuousClock.now - started)
-            progress.end(summary)
+            progress.end(summary, names: self.job.names)
             return summary
         }
 
@@ -119,7 +104,7 @@ public final class BatchRun: Sendable {
                 return finish(summary)
             }
         }
-        let found = InputDiscovery(recursive: configuration.recursive, excludedDirectory: job.outputDirectory)
+        let found = InputDiscovery(recursive: configuration.recursive, excludedDirectory: job.output.directory)
             .discover(arguments: arguments, listed: listed)
         let all = found.items
         if let conflict = OutputConflicts.check(all, job: job) {
@@ -130,7 +115,7 @@ public final class BatchRun: Sendable {
         // Indices into `all`: output claims are keyed by them, so every shard numbers inputs alike.
         let selected = all.indices.filter { configuration.shard?.contains(key: all[$0].key) ?? true }
         let items = selected.map { all[$0] }
-        summary.notes = Self.notes(items: items, all: all, found: found, shard: configuration.shard)
+        summary.notes = Self.notes(items: items, all: all, found: found, shard: configuration.shard, names: job.names)
 
         var report: RunReport?
         if let path = configuration.reportPath {
@@ -145,58 +130,31 @@ public final class BatchRun: Sendable {
         defer { report?.close() }
 
         var job = self.job
-        job.allowTruncated = configuration.failOn == .error
-        if job.mapping.needsStatistics && job.mappingScope == .batch && job.runStatistics == nil {
+        if job.mapping.mode.needsStatistics && job.mapping.scope == .batch && job.mapping.runStatistics == nil {
             // Every input of the run, not only this shard's, so that shards map alike.
-            job.runStatistics = measure(all.filter(\.isInput), job: job, progress: progress)
+            job.mapping.runStatistics = measure(all.filter(\.isInput), job: job, progress: progress)
         }
-        let cursor = Cursor()
+        let stop = StopSignal()
+        let names = job.names
         var interruption: Interruption?
         if configuration.handlesSignals {
             let report = report
             interruption = Interruption { interruption, number in
-                cursor.stopped.store(true, ordering: .releasing)
+                stop.stop()
                 interruption.removeTemporaryFiles()
                 progress.error("interrupted by \(Interruption.name(number)): the outputs of the inputs in progress were "
-                               + "removed; --skip-existing resumes the run")
+                               + "removed; \(names.skipExisting) resumes the run")
                 report?.close()
                 _exit(128 + number)
             }
         }
         defer { interruption?.cancel() }
         summary = process(items, indices: selected, allItems: all, job: job, progress: progress, report: report,
-                          cursor: cursor, interruption: interruption, summary: summary)
+                          stop: stop, interruption: interruption, summary: summary)
         return finish(summary)
     }
 
     // MARK: - Workers
-
-    /// Hands out item indices to the workers and tells them to stop.
-    private final class Cursor: Sendable {
-        let next = Atomic<Int>(0)
-        let stopped = Atomic<Bool>(false)
-    }
-
-    /// Runs `body(index, slot)` for indices 0..<count on `workers` workers
-    /// (slot = which worker), nested so that the engine's own parallel loops
-    /// share the cores (see the type's documentation). Stops taking indices
-    /// once `cursor.stopped` is set; returns how many were taken.
-    private static func forEach(count: Int, workers: Int, cursor: Cursor,
-                                _ body: @Sendable (_ index: Int, _ slot: Int) -> Void) -> Int {
-        @Sendable func work(_ slot: Int) {
-            while !cursor.stopped.load(ordering: .acquiring) {
-                let index = cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard index < count else { return }
-                body(index, slot)
-            }
-        }
-        if workers <= 1 {
-            work(0)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
-        }
-        return min(cursor.next.load(ordering: .relaxed), count)
-    }
 
     private func workers(for inputs: Int) -> Int {
         max(1, min(configuration.jobs, Self.defaultJobs, inputs))
@@ -208,7 +166,7 @@ public final class BatchRun: Sendable {
     private func measure(_ inputs: [BatchItem], job: ApplyJob, progress: BatchProgress) -> ChannelStatistics? {
         progress.begin("measuring", total: inputs.count, weight: inputs.reduce(0) { $0 + max($1.size, 1) })
         let merged = Mutex<ChannelStatistics?>(nil)
-        _ = Self.forEach(count: inputs.count, workers: workers(for: inputs.count), cursor: Cursor()) { index, slot in
+        Parallel.forEach(inputs.count, workers: workers(for: inputs.count)) { index, slot in
             progress.started(slot: slot, weight: inputs[index].size)
             if let images = try? job.measure(input: inputs[index].path) {
                 merged.withLock { total in
@@ -226,7 +184,7 @@ public final class BatchRun: Sendable {
     }
 
     private func process(_ items: [BatchItem], indices indexInAll: [Int], allItems: [BatchItem], job: ApplyJob,
-                         progress: BatchProgress, report: RunReport?, cursor: Cursor, interruption: Interruption?,
+                         progress: BatchProgress, report: RunReport?, stop: StopSignal, interruption: Interruption?,
                          summary: BatchSummary) -> BatchSummary {
         let inputCount = items.count(where: \.isInput)
         progress.begin("", total: inputCount, weight: items.reduce(0) { $0 + ($1.isInput ? max($1.size, 1) : 0) })
@@ -253,11 +211,11 @@ public final class BatchRun: Sendable {
                 }
             }
             if let errorLine { progress.error(errorLine) }
-            if outcome.status == .failed && failFast { cursor.stopped.store(true, ordering: .releasing) }
+            if outcome.status == .failed && failFast { stop.stop() }
             if let slot { progress.finished(slot: slot, worked: outcome.status != .skipped) }
             append(outcome)
         }
-        let taken = Self.forEach(count: items.count, workers: workers(for: inputCount), cursor: cursor) { index, slot in
+        let taken = Parallel.forEach(items.count, workers: workers(for: inputCount), stop: stop) { index, slot in
             let item = items[index]
             switch item.kind {
             case let .skipped(reason):
@@ -279,7 +237,7 @@ public final class BatchRun: Sendable {
             }
         }
         for item in items[taken...] {
-            append(InputOutcome(path: item.path, status: .skipped, message: "not started (--fail-fast)"))
+            append(InputOutcome(path: item.path, status: .skipped, message: "not started (\(job.names.failFast))"))
         }
         return totals.withLock { s in
             var s = s
@@ -301,34 +259,27 @@ public final class BatchRun: Sendable {
         var warnings: [String] = []
         func milliseconds() -> Int { Int((BatchProgress.seconds(ContinuousClock.now - started) * 1000).rounded()) }
         do throws(FileError) {
-            try Self.checkArraySize(item.path, maxPixels: job.maxPixels)
-            let folder = item.outputFolder.isEmpty ? job.outputDirectory : PathText.join(job.outputDirectory, item.outputFolder)
+            try Self.checkArraySize(item.path, maxPixels: job.input.maxPixels, names: job.names)
+            let folder = item.outputFolder.isEmpty ? job.output.directory : PathText.join(job.output.directory, item.outputFolder)
             let prepared = try job.prepare(input: item.path, outputDirectory: folder)
             let input = prepared.inputShape
             shape = [input.batch, input.height, input.width, input.channels]
-            if let problem = claims.claim(prepared.outputs, for: index, of: items) {
+            let outputs = prepared.outputs.all
+            if let problem = claims.claim(outputs, for: index, of: items) {
                 throw FileError(path: item.path, message: problem)
             }
             var job = job
-            // A warning given after the last row (the codec's end-of-file checks) still fails the
-            // input before anything is renamed into place.
-            job.failOnWarnings = configuration.failOn == .warning
             if configuration.skipExisting {
-                let present = prepared.outputs.count(where: FilePaths.exists)
-                if present == prepared.outputs.count {
-                    return (InputOutcome(path: item.path, status: .skipped, message: "outputs exist (--skip-existing)",
-                                         outputs: prepared.outputs, size: size, shape: shape,
-                                         milliseconds: milliseconds()), nil)
+                let present = outputs.count(where: FilePaths.exists)
+                if present == outputs.count {
+                    return (InputOutcome(path: item.path, status: .skipped, message: "outputs exist (\(job.names.skipExisting))",
+                                         outputs: outputs, size: size, shape: shape, milliseconds: milliseconds()), nil)
                 }
                 // Some but not all: a run killed while renaming this input's outputs into place. Redo it.
-                if present > 0 { job.existing = .overwrite }
+                if present > 0 { job.output.existing = .overwrite }
             }
             writing(prepared.outputDirectory)
-            let tracked = TrackedRowSource(prepared.source, path: item.path, failOnWarning: configuration.failOn == .warning,
-                                           progress: progress)
-            let result = try job.execute(ApplyJob.PreparedInput(
-                path: prepared.path, outputDirectory: prepared.outputDirectory, outputs: prepared.outputs,
-                source: tracked, engine: prepared.engine))
+            let result = try job.execute(prepared.reading(through: ProgressRowSource(prepared.source, progress: progress)))
             warnings = result.warnings
             return (InputOutcome(path: item.path, status: .ok, outputs: result.outputs, size: size, shape: shape,
                                  milliseconds: milliseconds(), warnings: result.warnings), nil)
@@ -342,7 +293,7 @@ public final class BatchRun: Sendable {
     /// `--max-pixels` for `.npy` inputs, from the header, before the array is
     /// read (images are checked by their codec the same way). The limit
     /// counts every element of the array, the whole batch included.
-    static func checkArraySize(_ path: String, maxPixels: Int) throws(FileError) {
+    static func checkArraySize(_ path: String, maxPixels: Int, names: SettingNames) throws(FileError) {
         guard InputFile.isArray(path) else { return }
         // A file that cannot be read, or is no .npy file, is reported when the input is opened.
         guard let shape = try? NpyFile.shape(ofFileAt: path), let channels = shape.last, channels > 0 else { return }
@@ -351,11 +302,12 @@ public final class BatchRun: Sendable {
         let pixels = shape.dropLast().reduce(1, *)
         guard pixels > maxPixels else { return }
         throw FileError(path: path, message: "array too large: shape \(shape) holds \(pixels) "
-                        + "pixels, over the limit of \(maxPixels) (--max-pixels)")
+                        + "pixels, over the limit of \(maxPixels) (\(names.maxPixels))")
     }
 
     /// The summary's notes: what discovery passed over, and the shard.
-    static func notes(items: [BatchItem], all: [BatchItem], found: DiscoveredInputs, shard: Shard?) -> [String] {
+    static func notes(items: [BatchItem], all: [BatchItem], found: DiscoveredInputs, shard: Shard?,
+                      names: SettingNames) -> [String] {
         var notes: [String] = []
         var skippedByReason: [(reason: String, count: Int, first: String)] = []
         for item in items {
@@ -372,7 +324,7 @@ public final class BatchRun: Sendable {
         }
         if found.unsearchedDirectories > 0 {
             let n = found.unsearchedDirectories
-            notes.append("\(n) subfolder\(n == 1 ? " was" : "s were") not searched (use --recursive)")
+            notes.append("\(n) subfolder\(n == 1 ? " was" : "s were") not searched (use \(names.recursive))")
         }
         if let shard {
             notes.append("shard \(shard): \(items.count(where: \.isInput)) of \(all.count(where: \.isInput)) inputs")
@@ -382,20 +334,15 @@ public final class BatchRun: Sendable {
 }
 
 /// An input's rows on their way to the engine, counted for the progress
-/// display, and checked for codec warnings under `--fail-on warning` (so that
-/// such an input fails before any of its outputs is renamed into place).
-final class TrackedRowSource: RowSource {
+/// display.
+final class ProgressRowSource: RowSource {
     let inner: any RowSource
-    let path: String
-    let failOnWarning: Bool
     let progress: (Double) -> Void
     private let totalRows: Int
     private var rowsRead = 0
 
-    init(_ inner: any RowSource, path: String, failOnWarning: Bool, progress: @escaping (Double) -> Void) {
+    init(_ inner: any RowSource, progress: @escaping (Double) -> Void) {
         self.inner = inner
-        self.path = path
-        self.failOnWarning = failOnWarning
         self.progress = progress
         totalRows = max(1, inner.shape.batch * inner.shape.height)
     }
@@ -406,13 +353,6 @@ final class TrackedRowSource: RowSource {
     func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
         try inner.readRows(count, into: destination)
         rowsRead += count
-        if failOnWarning, let first = inner.warnings.first {
-            throw FileError(path: path, message: Self.warningMessage(first))
-        }
         progress(Double(rowsRead) / Double(totalRows))
-    }
-
-    static func warningMessage(_ warning: String) -> String {
-        "codec warning: \(warning) (a failure under --fail-on warning)"
     }
 }

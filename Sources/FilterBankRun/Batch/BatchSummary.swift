@@ -2,10 +2,10 @@
 public struct BatchSummary: Sendable, Equatable {
     /// Inputs processed successfully.
     public var processed = 0
-    /// Inputs skipped: outputs present (`--skip-existing`), or not images.
+    /// Inputs skipped: outputs present (`skipExisting`), or not images.
     public var skipped = 0
     public var failed = 0
-    /// Inputs never started because `--fail-fast` stopped the run.
+    /// Inputs never started because `failFast` stopped the run.
     public var notStarted = 0
     public var outputsWritten = 0
     public var seconds = 0.0
@@ -23,10 +23,10 @@ public struct BatchSummary: Sendable, Equatable {
     }
 
     /// `12 processed, 3 skipped, 1 failed, 72 outputs written in 4.2 s`.
-    public var line: String {
+    public func line(names: SettingNames = SettingNames()) -> String {
         var text = "\(processed) processed, \(skipped) skipped, \(failed) failed, "
             + "\(outputsWritten) output\(outputsWritten == 1 ? "" : "s") written in \(Self.duration(seconds))"
-        if notStarted > 0 { text += "; \(notStarted) not started (--fail-fast)" }
+        if notStarted > 0 { text += "; \(notStarted) not started (\(names.failFast))" }
         return text
     }
 

@@ -25,30 +25,33 @@ import Darwin
 final class Interruption: Sendable {
     /// Per worker slot, the folder its input is writing to.
     private let folders = Mutex<[Int: String]>([:])
-    private let sources = Mutex(Sources())
-    /// Dispatch sources are thread-safe objects that Swift does not mark
-    /// `Sendable`; they are only created, then cancelled, under the mutex.
-    private struct Sources: @unchecked Sendable { var list: [any DispatchSourceSignal] = [] }
+    /// The signal sources, made in `init` and cancelled in `cancel`, only
+    /// ever touched under the lock.
+    private let sources: Mutex<[any DispatchSourceSignal]>
     private static let signals: [Int32] = [SIGINT, SIGTERM]
 
     /// Installs the handlers; `handler` receives this object and the signal.
     init(_ handler: @escaping @Sendable (Interruption, Int32) -> Void) {
         let queue = DispatchQueue(label: "filterbank.interruption")
+        var made: [any DispatchSourceSignal] = []
         for number in Self.signals {
             signal(number, SIG_IGN)   // delivered to the dispatch source instead
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [unowned self] in handler(self, number) }
-            source.resume()
-            let box = Sources(list: [source])
-            sources.withLock { $0.list += box.list }
+            made.append(DispatchSource.makeSignalSource(signal: number, queue: queue))
+        }
+        sources = Mutex(made)
+        sources.withLock { sources in
+            for (source, number) in zip(sources, Self.signals) {
+                source.setEventHandler { [unowned self] in handler(self, number) }
+                source.resume()
+            }
         }
     }
 
     /// Puts the default handlers back.
     func cancel() {
         sources.withLock { sources in
-            for source in sources.list { source.cancel() }
-            sources.list.removeAll()
+            for source in sources { source.cancel() }
+            sources.removeAll()
         }
         for number in Self.signals { signal(number, SIG_DFL) }
     }

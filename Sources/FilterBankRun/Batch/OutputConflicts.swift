@@ -46,7 +46,7 @@ enum OutputConflicts {
             let stem = OutputNaming.stem(of: item.path)
             if let other = firstInFolder[item.outputFolder], !outputs.usesStem {
                 return "\(items[other].path) and \(item.path) would write the same files in "
-                    + "\(outputs.folderPath(item.outputFolder)): the --name template has no {stem}"
+                    + "\(outputs.folderPath(item.outputFolder)): the \(job.names.nameTemplate) has no {stem}"
             }
             firstInFolder[item.outputFolder] = firstInFolder[item.outputFolder] ?? index
             if let other = owners.updateValue(index, forKey: ownerKey(item.outputFolder, stem)) {
@@ -59,15 +59,15 @@ enum OutputConflicts {
                     + advice
             }
         }
-        // The --montage path is the same for every folder: only its {stem} keeps inputs apart.
-        if let montage = job.montage {
+        // The contact sheet's path is the same for every folder: only its {stem} keeps inputs apart.
+        if let montage = job.output.montage?.path {
             var sheets: [String: Int] = [:]
             for (index, item) in items.enumerated() where item.isInput {
                 let sheet = PathText.normalize(montage.replacingOccurrences(of: "{stem}", with: OutputNaming.stem(of: item.path)))
                 if let other = sheets.updateValue(index, forKey: sheet) {
                     return "\(items[other].path) and \(item.path) would both write the montage \(sheet): "
-                        + (montage.contains("{stem}") ? "--montage paths do not mirror folders; run them separately"
-                                                      : "put {stem} in the --montage path")
+                        + (montage.contains("{stem}") ? "\(job.names.montagePath) does not mirror folders; run them separately"
+                                                      : "put {stem} in \(job.names.montagePath)")
                 }
             }
         }
@@ -128,12 +128,11 @@ struct OutputPattern {
     let statistics: Bool
 
     init(job: ApplyJob) {
-        directory = job.outputDirectory
-        format = job.format
-        template = job.nameTemplate ?? .standard
-        batchVariant = job.format == .png && job.nameTemplate == nil
-            ? try? NameTemplate("{stem}_n{n}_c{channel}") : nil
-        statistics = job.writeStatistics
+        directory = job.output.directory
+        format = job.output.format
+        template = job.output.nameTemplate ?? .standard
+        batchVariant = job.output.format == .png && job.output.nameTemplate == nil ? .standardForBatch : nil
+        statistics = job.output.statistics
     }
 
     var usesStem: Bool { format == .npy || template.pieces.contains(.stem) }

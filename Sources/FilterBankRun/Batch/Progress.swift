@@ -138,11 +138,11 @@ final class BatchProgress: Sendable {
     }
 
     /// Clears the bar and, unless silent, writes the summary and its notes.
-    func end(_ summary: BatchSummary) {
+    func end(_ summary: BatchSummary, names: SettingNames) {
         state.withLock { s in
             clear(&s)
             guard style != .silent else { return }
-            var text = "\(console.program): \(summary.line)\n"
+            var text = "\(console.program): \(summary.line(names: names))\n"
             for note in summary.notes { text += "\(console.program): note: \(note)\n" }
             console.write(text)
         }

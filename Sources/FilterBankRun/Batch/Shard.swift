@@ -57,10 +57,10 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A `--shard` value that is not `K/N` with `0 <= K < N`.
+/// A shard given as text that is not `K/N` with `0 <= K < N`.
 public struct ShardError: Error, Equatable, CustomStringConvertible {
+    /// What a shard must be.
+    public static let rule = "K/N with whole numbers 0 <= K < N (e.g. 0/4)"
     public let text: String
-    public var description: String {
-        "--shard must be K/N with whole numbers 0 <= K < N (e.g. 0/4), got '\(text)'"
-    }
+    public var description: String { "a shard must be \(Self.rule), got '\(text)'" }
 }

@@ -15,7 +15,8 @@ final class MontageSink: OutputSink {
     let outputWidth: Int
     let channels: Int
     let mappings: (_ n: Int) -> [ChannelMapping]
-    let path: (_ n: Int) -> String
+    /// Image `n`'s sheet is `paths[n]`.
+    let paths: [String]
     let staged: StagedFiles
     let compression: PNGCompression
     private var levels: [UInt8] = []
@@ -23,7 +24,7 @@ final class MontageSink: OutputSink {
     private var image = 0
 
     init(layout: MontageLayout, colormap: Colormap, outputWidth: Int, staged: StagedFiles, compression: PNGCompression,
-         mappings: @escaping (_ n: Int) -> [ChannelMapping], path: @escaping (_ n: Int) -> String) {
+         mappings: @escaping (_ n: Int) -> [ChannelMapping], paths: [String]) {
         self.layout = layout
         self.colormap = colormap
         self.outputWidth = outputWidth
@@ -31,7 +32,7 @@ final class MontageSink: OutputSink {
         self.staged = staged
         self.compression = compression
         self.mappings = mappings
-        self.path = path
+        self.paths = paths
     }
 
     func beginImage(_ n: Int) throws(FileError) {
@@ -55,7 +56,7 @@ final class MontageSink: OutputSink {
     }
 
     func endImage() throws(FileError) {
-        let target = path(image)
+        let target = paths[image]
         let temporary = try staged.stage(target)
         let width = layout.width
         do throws(ImageError) {

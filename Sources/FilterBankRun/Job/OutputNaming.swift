@@ -52,7 +52,9 @@ public struct NameTemplate: Sendable, Equatable {
 
     public static let fields = ["stem", "channel", "n", "c", "m", "kernel"]
     /// Today's names: `{stem}_c{channel}` (`{stem}_n{n}_c{channel}` for a batch).
-    public static let standard = try! NameTemplate("{stem}_c{channel}")
+    public static let standard = try! NameTemplate("{stem}_c{channel}")  // literal templates: always parse
+    /// Today's names for an input that is a batch of images: `{stem}_n{n}_c{channel}`.
+    public static let standardForBatch = try! NameTemplate("{stem}_n{n}_c{channel}")
 
     /// Parses `text`; an unknown field, an unclosed brace or a `/` is an error message.
     public init(_ text: String) throws(NameTemplateError) {

@@ -228,7 +228,7 @@ public struct BankReport: Sendable, Equatable, Encodable {
             out.append("input:            \(dims(input))" + (inputOrigin.map { " (\($0))" } ?? ""))
         } else {
             let note = channelsAssumed ? "; the bank adapts to the input's channels, shown for 1" : ""
-            out.append("input:            none given (--input IMAGE or --input-shape HxWxC for pads, output size and multiply-accumulates\(note))")
+            out.append("input:            none given (pads, output size and multiply-accumulates need one\(note))")
         }
         out.append("depthwise filter: \(dims(depthwiseShape))  [kh, kw, C, M]")
         out.append("pointwise filter: " + (pointwiseShape.map { "\(dims($0))  [1, 1, C*M, O]" } ?? "none"))

@@ -3,10 +3,6 @@ import FilterBankIO
 import FilterBankRun
 import FilterBankKit
 
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
-
 struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Filter images with a bank and write every output channel.",
@@ -74,9 +70,8 @@ struct Apply: ParsableCommand {
             printError(error.description)
             throw ExitCode.failure
         }
-        var job = ApplyJob(bank: source, strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
-                           padding: bankOptions.padding?.value, outputDirectory: outputDirectory)
-        job.border = bankOptions.border?.value ?? .zero
+        var job = ApplyJob(bank: source, geometry: bankOptions.geometry, outputDirectory: outputDirectory)
+        job.names = .commandLine
         inputOptions.configure(&job)
         outputOptions.configure(&job)
         let status = batchOptions.run(job, inputs: inputs)
@@ -86,10 +81,22 @@ struct Apply: ParsableCommand {
 
 /// One line on standard error: `filterbank: error: <message>`.
 func printError(_ message: String) {
-    var stderrStream = StandardError()
-    print("filterbank: error: \(message)", to: &stderrStream)
+    OpenFile.writeToStandardError("filterbank: error: \(message)\n")
 }
 
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) { fputs(string, stderr) }
+extension SettingNames {
+    /// The flags that set what the library's messages name.
+    static let commandLine: SettingNames = {
+        var names = SettingNames()
+        names.overwrite = "--overwrite"
+        names.skipExisting = "--skip-existing"
+        names.failOnWarning = "--fail-on warning"
+        names.failFast = "--fail-fast"
+        names.recursive = "--recursive"
+        names.maxPixels = "--max-pixels"
+        names.batchScope = "--map-scope batch"
+        names.nameTemplate = "--name template"
+        names.montagePath = "--montage path"
+        return names
+    }()
 }

@@ -3,10 +3,6 @@ import FilterBankIO
 import FilterBankRun
 import FilterBankKit
 
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
-
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe a bank without running it: shapes, pads, channel map, cost, separability.",
@@ -51,7 +47,7 @@ struct Inspect: ParsableCommand {
             let shape = try input.map { path throws(FileError) in try BankReport.inputShape(of: path) } ?? inputShape?.value
             let report: BankReport
             do {
-                report = try BankReport(source: source, sourceName: bankOptions.request.displayName, input: shape,
+                report = try BankReport(source: source, sourceName: bankOptions.displayName, input: shape,
                                         inputOrigin: input ?? (shape == nil ? nil : "--input-shape"),
                                         strides: bankOptions.strides?.value, dilations: bankOptions.dilations?.value,
                                         padding: bankOptions.padding?.value, border: bankOptions.border?.value ?? .zero,
@@ -61,7 +57,7 @@ struct Inspect: ParsableCommand {
             }
             print(json ? report.json() : report.text, terminator: json ? "\n" : "")
         } catch {
-            fputs("filterbank: error: \(error.description)\n", stderr)
+            printError(error.description)
             throw ExitCode.failure
         }
     }

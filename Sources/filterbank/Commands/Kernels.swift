@@ -1,11 +1,5 @@
 import ArgumentParser
-import FilterBankIO
-import FilterBankRun
 import FilterBankKit
-
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 
 struct Kernels: ParsableCommand {
     static let configuration = CommandConfiguration(

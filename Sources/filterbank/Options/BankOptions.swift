@@ -1,10 +1,16 @@
 import ArgumentParser
 import FilterBankIO
-import FilterBankRun
 import FilterBankKit
+import FilterBankRun
 
 /// Where the bank comes from and its geometry: shared by every subcommand that
-/// needs a bank (`apply`, `inspect`). The rules live in `BankRequest`.
+/// needs a bank (`apply`, `inspect`). `validate()` finds the usage errors
+/// (conflicting or malformed options, exit status 64) without reading a
+/// file; `source()` reads what the options name.
+///
+/// `--bank` takes a file, read by its extension (`.json`, `.npz`, `.mat`, any
+/// case), or the name of a built-in bank (`edges`, `gradients`, `gabor:N`,
+/// `blur-pyramid:N`, `compass`): a value with no `.` and no `/` is a name.
 struct BankOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "A bank file, read by its extension: .json ({\"depthwise\": {\"shape\": [kh,kw,C,M], \"values\": [...]}, optional \"pointwise\", \"bias\", \"strides\", \"padding\", \"dilations\"}), .npz (numpy.savez of depthwise/pointwise/bias arrays, Keras names accepted) or .mat (libvips matrix); or a built-in bank: edges, gradients, gabor:N, blur-pyramid:N, compass.",
@@ -47,18 +53,98 @@ struct BankOptions: ParsableArguments {
         """, valueName: "mode"))
     var border: BorderModeArgument?
 
-    var request: BankRequest {
-        BankRequest(bank: bank, depthwise: depthwise, pointwise: pointwise, kernels: kernels,
-                    layout: layout, normalize: normalize, bias: bias)
+    /// The geometry the options give (nil where the bank's own applies).
+    var geometry: ApplyJob.Geometry {
+        ApplyJob.Geometry(strides: strides?.value, dilations: dilations?.value, padding: padding?.value,
+                         border: border?.value ?? .zero)
+    }
+
+    /// What `--bank` names.
+    enum BankKind: Equatable {
+        case file(BankFile.Kind)
+        case builtin(NamedBank)
+    }
+
+    /// Classifies a `--bank` value, or says why it is not one.
+    static func bankKind(_ value: String) throws(ValidationError) -> BankKind {
+        let last = value.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        let isPath = value.contains("/") || last.dropFirst().contains(".")
+        guard isPath else {
+            do { return .builtin(try NamedBank(parsing: value)) } catch {
+                throw ValidationError("--bank '\(value)': \(error.description); or give a .json, .npz or .mat file")
+            }
+        }
+        if let kind = BankFile.Kind(path: value) { return .file(kind) }
+        let ext = last.dropFirst().contains(".") ? String(last[last.index(after: last.lastIndex(of: ".")!)...]).lowercased() : ""
+        if ext == "npy" {
+            throw ValidationError("--bank takes a .json, .npz or .mat file or a built-in bank name; give .npy filters with --depthwise (and --pointwise)")
+        }
+        let what = ext.isEmpty ? "has no file extension" : "has the extension '.\(ext)'"
+        throw ValidationError("--bank '\(value)' \(what): expected a .json, .npz or .mat file, or a built-in bank name (\(NamedBank.catalog.map(\.usage).joined(separator: ", ")))")
     }
 
     func validate() throws {
-        do { try request.validate() } catch { throw ValidationError(error.message) }
+        if bank != nil && (depthwise != nil || pointwise != nil) {
+            throw ValidationError("use either --bank or --depthwise/--pointwise, not both")
+        }
+        if !kernels.isEmpty && (bank != nil || depthwise != nil || pointwise != nil) {
+            throw ValidationError("use either --kernel or --bank/--depthwise, not both")
+        }
+        if pointwise != nil && depthwise == nil {
+            throw ValidationError("--pointwise needs --depthwise")
+        }
+        let kind = try bank.map(Self.bankKind)
+        for text in kernels {
+            do { _ = try KernelSpec(parsing: text) } catch {
+                throw ValidationError("--kernel '\(text)': \(error.description)")
+            }
+        }
+        if let layout, depthwise == nil && kind != .file(.npz) {
+            throw ValidationError("--layout \(layout.rawValue) applies to .npy filters (--depthwise/--pointwise) and .npz banks only")
+        }
+        if let bias, !bias.isFinite { throw ValidationError("--bias must be a finite number, got \(bias)") }
     }
 
-    /// Loads the bank the options name (the built-in `edges` when none).
+    /// Reads the bank the options name (the built-in `edges` when none), with
+    /// `--normalize` and `--bias` applied. `validate()` has run.
     func source() throws(FileError) -> BankSource {
-        try request.load()
+        let layout = layout ?? .tf
+        let base: BankSource
+        if let bank {
+            if case let .builtin(named)? = try? Self.bankKind(bank) {
+                base = .named(named)
+            } else {
+                base = try BankFile.source(path: bank, layout: layout)
+            }
+        } else if let depthwise {
+            base = try BankFile.loadNpy(depthwise: depthwise, pointwise: pointwise, layout: layout)
+        } else if !kernels.isEmpty {
+            var list: [Kernel] = []
+            for text in kernels {
+                do { list.append(try KernelSpec(parsing: text).kernel) } catch {
+                    throw FileError(path: "--kernel", message: error.description)
+                }
+            }
+            base = .kernels(list, name: nil)
+        } else {
+            base = .edges
+        }
+        return base.adjusted(normalize: normalize, bias: bias)
+    }
+
+    /// The options as a command line would spell them, for reports:
+    /// `--bank gabor:8`, `--kernel sobel-x --kernel log --normalize`, `edges (the default)`.
+    var displayName: String {
+        var parts: [String] = []
+        if let bank { parts.append("--bank \(bank)") }
+        if let depthwise { parts.append("--depthwise \(depthwise)") }
+        if let pointwise { parts.append("--pointwise \(pointwise)") }
+        parts += kernels.map { $0.contains(" ") ? "--kernel \"\($0)\"" : "--kernel \($0)" }
+        if parts.isEmpty { parts.append("edges (the default)") }
+        if let layout { parts.append("--layout \(layout.rawValue)") }
+        if normalize { parts.append("--normalize") }
+        if let bias { parts.append("--bias \(SpecText.number(bias))") }
+        return parts.joined(separator: " ")
     }
 }
 

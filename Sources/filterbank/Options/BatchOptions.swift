@@ -67,7 +67,9 @@ struct BatchOptions: ParsableArguments {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1, got \(maxPixels)") }
         if let shard {
-            do { _ = try Shard(shard) } catch { throw ValidationError(error.description) }
+            do { _ = try Shard(shard) } catch {
+                throw ValidationError("--shard must be \(ShardError.rule), got '\(error.text)'")
+            }
         }
         if progress && quiet { throw ValidationError("--progress and --quiet cannot be used together") }
         if let from, from.isEmpty { throw ValidationError("--from needs a file name, or - for standard input") }
@@ -78,8 +80,9 @@ struct BatchOptions: ParsableArguments {
     /// 1 some failed, 64 a run refused because outputs would collide).
     func run(_ job: ApplyJob, inputs: [String]) -> Int32 {
         var job = job
-        job.existing = overwrite ? .overwrite : .refuse
-        job.maxPixels = maxPixels
+        job.output.existing = overwrite ? .overwrite : .refuse
+        job.input.maxPixels = maxPixels
+        job.input.failOn = failOn
         var configuration = BatchConfiguration()
         configuration.recursive = recursive
         configuration.listFile = from
@@ -89,7 +92,6 @@ struct BatchOptions: ParsableArguments {
         configuration.failFast = failFast
         configuration.skipExisting = skipExisting
         configuration.shard = shard.flatMap { try? Shard($0) }
-        configuration.failOn = failOn
         configuration.handlesSignals = true
         return BatchRun(job: job, arguments: inputs, configuration: configuration).run().exitStatus
     }

@@ -15,7 +15,7 @@ struct InputOptions: ParsableArguments {
     var gray = false
 
     func configure(_ job: inout ApplyJob) {
-        job.transforms = InputTransforms(orient: !noOrient, alpha: alpha, gray: gray)
+        job.input.transforms = InputTransforms(orient: !noOrient, alpha: alpha, gray: gray)
     }
 }
 

@@ -74,18 +74,17 @@ struct OutputOptions: ParsableArguments {
     }
 
     func configure(_ job: inout ApplyJob) {
-        job.format = format
-        job.mapping = map
-        job.mappingScope = mapScope
-        job.mappingScale = scale
-        job.mappingOffset = offset
-        job.bitDepth = bitDepth
-        job.pngCompression = pngCompression.compression
-        job.nameTemplate = name.flatMap { try? NameTemplate($0) }
-        job.writeStatistics = stats
-        job.jpegQuality = quality
-        job.montage = montage
-        job.colormap = colormap
+        job.output.format = format
+        job.output.nameTemplate = name.flatMap { try? NameTemplate($0) }
+        job.output.statistics = stats
+        job.output.encoding.bitDepth = bitDepth
+        job.output.encoding.pngCompression = pngCompression.compression
+        job.output.encoding.jpegQuality = quality
+        job.output.montage = montage.map { ApplyJob.Montage(path: $0, colormap: colormap) }
+        job.mapping.mode = map
+        job.mapping.scope = mapScope
+        job.mapping.scale = scale
+        job.mapping.offset = offset
     }
 }
 

@@ -1,12 +1,8 @@
-import Dispatch
-import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension ConvolutionEngine {
+    /// Bands of output rows per worker, about: enough that a slow core, or a
+    /// band of costly border rows, leaves the other workers little to wait for.
+    static let bandsPerWorker = 8
+
     /// Convolves a whole tensor into a new one. Output rows are split into
     /// bands computed on all cores (`parallel`), or in order on the calling
     /// thread. The output's memory is first touched by the workers, in
@@ -36,63 +32,34 @@ extension ConvolutionEngine {
     /// floats and `output` room for `plan.output.count` (initialised or not;
     /// every element is written).
     ///
-    /// Bands of output rows of every image of the batch form one task list;
-    /// `min(cores, tasks)` workers take tasks from a shared counter (about
-    /// eight per worker, so an unlucky slow core does not leave the other
-    /// idle), each with one `Workspace` made once. A batch of several images
-    /// thus runs in parallel without more threads than cores.
+    /// Bands of output rows of every image of the batch form one task list,
+    /// shared by one worker per core, each with one `Workspace` made once. A
+    /// batch of several images thus runs in parallel without more threads
+    /// than cores.
     public func apply(to input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
                       parallel: Bool = true) {
         precondition(input.count >= plan.input.count && output.count >= plan.output.count,
                      "buffers of \(input.count) / \(output.count) floats for \(plan.input) -> \(plan.output)")
         let out = plan.output
         guard out.count > 0 else { return }
-        let cores = parallel ? Self.activeCores : 1
-        let bandsPerImage = cores == 1 ? 1 : min(out.height, max(1, (8 * cores + out.batch - 1) / out.batch))
+        let cores = parallel ? Parallel.cores : 1
+        let bandsPerImage = cores == 1 ? 1
+            : min(out.height, max(1, (Self.bandsPerWorker * cores + out.batch - 1) / out.batch))
         let bandRows = (out.height + bandsPerImage - 1) / bandsPerImage
         let bands = (out.height + bandRows - 1) / bandRows
         let tasks = out.batch * bands
         let workers = min(cores, tasks)
-        let shared = SharedBuffers(input: input.baseAddress!, output: output.baseAddress!)
-        let counter = TaskCounter()
-        let work = { @Sendable (_: Int) in
-            let workspace = Workspace(engine: self)
-            while true {
-                let task = counter.take()
-                guard task < tasks else { return }
-                let n = task / bands
-                let first = (task % bands) * bandRows
-                let rows = first..<min(first + bandRows, out.height)
-                let image = InputBand(rows: shared.input + n * plan.input.imageCount,
-                                      firstRow: 0, rowCount: plan.input.height)
-                computeRows(rows, from: image, into: shared.output + n * out.imageCount + first * out.rowCount,
-                            workspace: workspace)
-            }
-        }
-        if workers > 1 {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
-        } else {
-            work(0)
+        let workspaces = Slots(count: workers) { _ in Workspace(engine: self) }
+        let source = SharedMemory(input.baseAddress!), target = SharedMemory(output.baseAddress!)
+        Parallel.forEach(tasks, workers: workers) { task, worker in
+            let n = task / bands
+            let first = (task % bands) * bandRows
+            let image = InputBand(rows: source.pointer + n * plan.input.imageCount, firstRow: 0, rowCount: plan.input.height)
+            computeRows(first..<min(first + bandRows, out.height), from: image,
+                        into: target.pointer + n * out.imageCount + first * out.rowCount, workspace: workspaces[worker])
         }
     }
 
     /// Cores this process may run on: the workers `apply` uses when `parallel`.
-    public static var activeCores: Int {
-        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    }
-}
-
-/// The raw input and output pointers carried into
-/// `DispatchQueue.concurrentPerform`'s `@Sendable` closure. Safe because the
-/// input is only read and every task writes a disjoint range of output rows;
-/// this is the one place the engine opts out of Sendable checking.
-private struct SharedBuffers: @unchecked Sendable {
-    let input: UnsafePointer<Float>
-    let output: UnsafeMutablePointer<Float>
-}
-
-/// Hands out task numbers 0, 1, 2, ... to the workers.
-private final class TaskCounter: Sendable {
-    private let next = Atomic<Int>(0)
-    func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
+    public static var activeCores: Int { Parallel.cores }
 }

@@ -1,0 +1,328 @@
+extension EngineKernels {
+    /// Output rows the rank-1 vertical pass (`columnPass`) computes at once,
+    /// and the most `blockSweep24` takes. Four fill AVX's sixteen eight-lane
+    /// registers (twelve accumulators, three input vectors). On the portable
+    /// build (sixteen four-lane registers) the column pass with four rows
+    /// spills a little but measured the same as with two (docs/performance.md),
+    /// so both builds use four and the portable tests run the code the FMA
+    /// build runs.
+    static let blockRows = 4
+
+    /// Output rows the direct path computes at once: `blockSweep24`'s four
+    /// with AVX; `sweepPair24`'s two on the portable build, where four rows
+    /// of twelve eight-lane accumulators spill. Both choices, and four rows in
+    /// blocks of 8 floats (slower still), were measured (docs/performance.md).
+    #if FILTERBANK_FMA
+    static let directBlockRows = 4
+    #else
+    static let directBlockRows = 2
+    #endif
+
+    /// The direct path's block of `outputs` rows (at most `directBlockRows`):
+    /// `sweepPair24` for two rows on the portable build, `blockSweep24` otherwise.
+    static func directBlock(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int, outputs: Int,
+                            weights: UnsafePointer<Float>, rowStride: Int, taps: Int, tapStride: Int,
+                            tileLength: Int, tileStride: Int, period p: Int,
+                            from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        #if !FILTERBANK_FMA
+        if outputs == 2 {
+            sweepPair24(sources: sources, kernelRows: kh, weights: weights, rowStride: rowStride, taps: taps,
+                        tapStride: tapStride, tileLength: tileLength, tileStride: tileStride,
+                        from: t0, count: count, into: out, out + outStride)
+            return
+        }
+        #endif
+        blockSweep24(sources: sources, kernelRows: kh, outputs: outputs, weights: weights, rowStride: rowStride,
+                     taps: taps, tapStride: tapStride, tileStride: tileStride, period: p,
+                     from: t0, count: count, into: out, outStride: outStride)
+    }
+
+    /// Two consecutive output rows at once (vertical stride and dilation 1),
+    /// for a period that divides 24: row A reads padded rows `0..<kh` of the
+    /// `kh + 1` rows in `sources`, row B rows `1...kh` (`nil`: a zero row).
+    /// Every input vector loaded feeds both rows, so the kernel needs about
+    /// half the input loads of two single-row sweeps. The portable build's
+    /// direct path (see `directBlock`).
+    /// `weights` is the tile of tap `(0, 0)`; kernel row `i`'s tiles start
+    /// `i * rowStride` floats further, tap `j`'s `j * tileStride` further.
+    static func sweepPair24(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int,
+                            weights: UnsafePointer<Float>, rowStride: Int, taps: Int, tapStride: Int,
+                            tileLength: Int, tileStride: Int, from t0: Int, count: Int,
+                            into outA: UnsafeMutablePointer<Float>, _ outB: UnsafeMutablePointer<Float>) {
+        var t = t0
+        var phase = t0 % tileLength
+        let end = t0 &+ count
+        // Blocks of 16 floats: four accumulators, no spills in the portable
+        // build's sixteen four-lane registers.
+        while t &+ 16 <= end {
+            var a0 = Vector(), a1 = Vector(), b0 = Vector(), b1 = Vector()
+            for u in 0...kh {
+                guard let row = sources[u] else { continue }
+                var s = row + t
+                var wa = weights + (u &* rowStride &+ phase)
+                var wb = wa - rowStride
+                for _ in 0..<taps {
+                    let e0 = load(s), e1 = load(s + 8)
+                    if u < kh { a0 = madd(a0, e0, load(wa)); a1 = madd(a1, e1, load(wa + 8)) }
+                    if u > 0 { b0 = madd(b0, e0, load(wb)); b1 = madd(b1, e1, load(wb + 8)) }
+                    s += tapStride
+                    wa += tileStride
+                    wb += tileStride
+                }
+            }
+            let oa = outA + (t &- t0), ob = outB + (t &- t0)
+            store(a0, oa); store(a1, oa + 8)
+            store(b0, ob); store(b1, ob + 8)
+            t &+= 16
+            phase &+= 16
+            if phase >= tileLength { phase &-= tileLength }
+        }
+        // The tail, one float at a time (fewer than a block per row).
+        while t < end {
+            var a: Float = 0, b: Float = 0
+            for u in 0...kh {
+                guard let row = sources[u] else { continue }
+                var s = row + t
+                var wa = weights + (u &* rowStride &+ phase)
+                var wb = wa - rowStride
+                for _ in 0..<taps {
+                    if u < kh { a = madd(a, s[0], wa[0]) }
+                    if u > 0 { b = madd(b, s[0], wb[0]) }
+                    s += tapStride
+                    wa += tileStride
+                    wb += tileStride
+                }
+            }
+            outA[t &- t0] = a
+            outB[t &- t0] = b
+            t &+= 1
+            phase &+= 1
+            if phase >= tileLength { phase &-= tileLength }
+        }
+    }
+
+    /// Up to `blockRows` consecutive output rows at once (vertical
+    /// stride and dilation 1), for a period that divides 24:
+    ///
+    ///     out[r][t - t0] = sum_{i < kh} sum_{j < taps} src[r + i][t + j * tapStride] * tile(i, j)[t mod period]
+    ///
+    /// for `r < outputs`, `t` in `t0 ..< t0 + count`. `sources` holds the
+    /// `outputs + kh - 1` rows (`nil`: a zero row); `weights` is the tile of
+    /// tap `(0, 0)`, tap `(i, j)`'s tile `i * rowStride + j * tileStride`
+    /// floats further; output row `r` is written at `out + r * outStride`.
+    /// The direct path runs here; the vertical pass of rank-1 kernels (one
+    /// tap) in `columnPass`.
+    ///
+    /// Blocks of 24 floats (three vectors, over which the weights of any
+    /// period dividing 24 repeat, so the weight pointer never moves with
+    /// `t`): each input vector is loaded once per block and feeds every
+    /// output row that reads it, so four output rows cost `(4 + kh - 1) / 4`
+    /// input loads a tap each instead of `kh`; twelve accumulators hide the
+    /// multiply-add latency.
+    static func blockSweep24(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int, outputs: Int,
+                             weights: UnsafePointer<Float>, rowStride: Int, taps: Int, tapStride: Int,
+                             tileStride: Int, period p: Int,
+                             from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let w = weights + t0 % p
+        let union = outputs &+ kh &- 1
+        var t = t0
+        let end = t0 &+ count
+        if outputs == 4 {
+            while t &+ 24 <= end {
+                var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
+                var c0 = Vector(), c1 = Vector(), c2 = Vector(), d0 = Vector(), d1 = Vector(), d2 = Vector()
+                for u in 0..<union {
+                    guard let row = sources[u] else { continue }
+                    var s = row + t
+                    let useA = u < kh, useB = u >= 1 && u &- 1 < kh, useC = u >= 2 && u &- 2 < kh, useD = u >= 3
+                    var xa = w + (useA ? u : 0) &* rowStride
+                    var xb = w + (useB ? u &- 1 : 0) &* rowStride
+                    var xc = w + (useC ? u &- 2 : 0) &* rowStride
+                    var xd = w + (useD ? u &- 3 : 0) &* rowStride
+                    for _ in 0..<taps {
+                        let s0 = load(s), s1 = load(s + 8), s2 = load(s + 16)
+                        if useA { a0 = madd(a0, s0, load(xa)); a1 = madd(a1, s1, load(xa + 8)); a2 = madd(a2, s2, load(xa + 16)) }
+                        if useB { b0 = madd(b0, s0, load(xb)); b1 = madd(b1, s1, load(xb + 8)); b2 = madd(b2, s2, load(xb + 16)) }
+                        if useC { c0 = madd(c0, s0, load(xc)); c1 = madd(c1, s1, load(xc + 8)); c2 = madd(c2, s2, load(xc + 16)) }
+                        if useD { d0 = madd(d0, s0, load(xd)); d1 = madd(d1, s1, load(xd + 8)); d2 = madd(d2, s2, load(xd + 16)) }
+                        s += tapStride
+                        xa += tileStride
+                        xb += tileStride
+                        xc += tileStride
+                        xd += tileStride
+                    }
+                }
+                let o = out + (t &- t0)
+                store(a0, o); store(a1, o + 8); store(a2, o + 16)
+                let ob = o + outStride
+                store(b0, ob); store(b1, ob + 8); store(b2, ob + 16)
+                let oc = ob + outStride
+                store(c0, oc); store(c1, oc + 8); store(c2, oc + 16)
+                let od = oc + outStride
+                store(d0, od); store(d1, od + 8); store(d2, od + 16)
+                t &+= 24
+            }
+        }
+        if outputs == 2 {
+            while t &+ 24 <= end {
+                var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
+                for u in 0..<union {
+                    guard let row = sources[u] else { continue }
+                    var s = row + t
+                    let useA = u < kh, useB = u >= 1
+                    var xa = w + (useA ? u : 0) &* rowStride
+                    var xb = w + (useB ? u &- 1 : 0) &* rowStride
+                    for _ in 0..<taps {
+                        let s0 = load(s), s1 = load(s + 8), s2 = load(s + 16)
+                        if useA { a0 = madd(a0, s0, load(xa)); a1 = madd(a1, s1, load(xa + 8)); a2 = madd(a2, s2, load(xa + 16)) }
+                        if useB { b0 = madd(b0, s0, load(xb)); b1 = madd(b1, s1, load(xb + 8)); b2 = madd(b2, s2, load(xb + 16)) }
+                        s += tapStride
+                        xa += tileStride
+                        xb += tileStride
+                    }
+                }
+                let o = out + (t &- t0)
+                store(a0, o); store(a1, o + 8); store(a2, o + 16)
+                let ob = o + outStride
+                store(b0, ob); store(b1, ob + 8); store(b2, ob + 16)
+                t &+= 24
+            }
+        }
+        // Any other row count, and the tail of every row, one vector or float at a time.
+        while t &+ 8 <= end {
+            let x = w + (t &- t0) % p
+            for r in 0..<outputs {
+                var a = Vector()
+                for i in 0..<kh {
+                    guard let row = sources[r &+ i] else { continue }
+                    for j in 0..<taps {
+                        a = madd(a, load(row + (t &+ j &* tapStride)), load(x + (i &* rowStride &+ j &* tileStride)))
+                    }
+                }
+                store(a, out + r &* outStride + (t &- t0))
+            }
+            t &+= 8
+        }
+        while t < end {
+            let x = w + (t &- t0) % p
+            for r in 0..<outputs {
+                var a: Float = 0
+                for i in 0..<kh {
+                    guard let row = sources[r &+ i] else { continue }
+                    for j in 0..<taps {
+                        a = madd(a, row[t &+ j &* tapStride], x[i &* rowStride &+ j &* tileStride])
+                    }
+                }
+                out[r &* outStride &+ (t &- t0)] = a
+            }
+            t &+= 1
+        }
+    }
+
+    /// The vertical pass of rank-1 kernels for up to `blockRows`
+    /// consecutive output rows (vertical stride and dilation 1), for a period
+    /// that divides 24:
+    ///
+    ///     out[r][t - t0] = sum_{i < kh} src[r + i][t] * column(i)[t mod period]
+    ///
+    /// for `r < outputs`, `t` in `t0 ..< t0 + count`. `sources` holds the
+    /// `outputs + kh - 1` rows (`nil`: a zero row); `weights` is the tile of
+    /// the column's tap 0, tap `i`'s tile `i * tileStride` floats further;
+    /// output row `r` is written at `out + r * outStride`.
+    ///
+    /// `blockSweep24` with one tap, written out without the tap loop, which
+    /// measured about a quarter faster than `blockSweep24` even specialised
+    /// for one tap (docs/performance.md).
+    static func columnPass(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int, outputs: Int,
+                           weights: UnsafePointer<Float>, tileStride: Int, period p: Int,
+                           from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let w = weights + t0 % p
+        let union = outputs &+ kh &- 1
+        var t = t0
+        let end = t0 &+ count
+        if outputs == 4 {
+            while t &+ 24 <= end {
+                var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
+                var c0 = Vector(), c1 = Vector(), c2 = Vector(), d0 = Vector(), d1 = Vector(), d2 = Vector()
+                for u in 0..<union {
+                    guard let row = sources[u] else { continue }
+                    let s = row + t
+                    let s0 = load(s), s1 = load(s + 8), s2 = load(s + 16)
+                    if u < kh {
+                        let x = w + u &* tileStride
+                        a0 = madd(a0, s0, load(x)); a1 = madd(a1, s1, load(x + 8)); a2 = madd(a2, s2, load(x + 16))
+                    }
+                    if u >= 1 && u &- 1 < kh {
+                        let x = w + (u &- 1) &* tileStride
+                        b0 = madd(b0, s0, load(x)); b1 = madd(b1, s1, load(x + 8)); b2 = madd(b2, s2, load(x + 16))
+                    }
+                    if u >= 2 && u &- 2 < kh {
+                        let x = w + (u &- 2) &* tileStride
+                        c0 = madd(c0, s0, load(x)); c1 = madd(c1, s1, load(x + 8)); c2 = madd(c2, s2, load(x + 16))
+                    }
+                    if u >= 3 {
+                        let x = w + (u &- 3) &* tileStride
+                        d0 = madd(d0, s0, load(x)); d1 = madd(d1, s1, load(x + 8)); d2 = madd(d2, s2, load(x + 16))
+                    }
+                }
+                let o = out + (t &- t0)
+                store(a0, o); store(a1, o + 8); store(a2, o + 16)
+                let ob = o + outStride
+                store(b0, ob); store(b1, ob + 8); store(b2, ob + 16)
+                let oc = ob + outStride
+                store(c0, oc); store(c1, oc + 8); store(c2, oc + 16)
+                let od = oc + outStride
+                store(d0, od); store(d1, od + 8); store(d2, od + 16)
+                t &+= 24
+            }
+        }
+        if outputs == 2 {
+            while t &+ 24 <= end {
+                var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
+                for u in 0..<union {
+                    guard let row = sources[u] else { continue }
+                    let s = row + t
+                    let s0 = load(s), s1 = load(s + 8), s2 = load(s + 16)
+                    if u < kh {
+                        let x = w + u &* tileStride
+                        a0 = madd(a0, s0, load(x)); a1 = madd(a1, s1, load(x + 8)); a2 = madd(a2, s2, load(x + 16))
+                    }
+                    if u >= 1 {
+                        let x = w + (u &- 1) &* tileStride
+                        b0 = madd(b0, s0, load(x)); b1 = madd(b1, s1, load(x + 8)); b2 = madd(b2, s2, load(x + 16))
+                    }
+                }
+                let o = out + (t &- t0)
+                store(a0, o); store(a1, o + 8); store(a2, o + 16)
+                let ob = o + outStride
+                store(b0, ob); store(b1, ob + 8); store(b2, ob + 16)
+                t &+= 24
+            }
+        }
+        // Any other row count, and the tail of every row, one vector or float at a time.
+        while t &+ 8 <= end {
+            let x = w + (t &- t0) % p
+            for r in 0..<outputs {
+                var a = Vector()
+                for i in 0..<kh {
+                    guard let row = sources[r &+ i] else { continue }
+                    a = madd(a, load(row + t), load(x + i &* tileStride))
+                }
+                store(a, out + r &* outStride + (t &- t0))
+            }
+            t &+= 8
+        }
+        while t < end {
+            let x = w + (t &- t0) % p
+            for r in 0..<outputs {
+                var a: Float = 0
+                for i in 0..<kh {
+                    guard let row = sources[r &+ i] else { continue }
+                    a = madd(a, row[t], x[i &* tileStride])
+                }
+                out[r &* outStride &+ (t &- t0)] = a
+            }
+            t &+= 1
+        }
+    }
+}

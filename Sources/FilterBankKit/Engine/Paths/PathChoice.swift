@@ -1,0 +1,45 @@
+extension ConvolutionEngine {
+    /// Relative Frobenius error up to which a kernel runs as rank 1. At 1e-6
+    /// the two-pass result differs from the direct sum by at most
+    /// `1e-6 * ||K||_F * ||window||_2` plus float32 rounding (well inside the
+    /// tests' 1e-5 relative tolerance against the Double reference).
+    public static let rank1Tolerance = 1e-6
+
+    /// Whether rank-1 kernels of this size and multiplier run as two passes,
+    /// decided by measurement (`Benchmarks --all`; the figures are in
+    /// docs/performance.md). In the AVX2+FMA build the direct 3x3 kernel is
+    /// bound by memory and two passes gain nothing, so they start at 10 taps;
+    /// in the portable build the direct kernel is bound by arithmetic and two
+    /// passes win from 3x3 (9 taps) on. With M a multiple of 8 the broadcast
+    /// path is kept: two passes would expand the rows to `C * M` channels,
+    /// which measured slower. 1xN and Nx1 kernels gain nothing from two passes.
+    public static func prefersRank1(kernelHeight kh: Int, kernelWidth kw: Int, multiplier m: Int) -> Bool {
+        #if FILTERBANK_FMA
+        let fewestTaps = 10
+        #else
+        let fewestTaps = 9
+        #endif
+        return kh > 1 && kw > 1 && kh * kw >= fewestTaps && m % 8 != 0
+    }
+
+    /// The path for `plan` (`requested` if it can compute the bank exactly,
+    /// else the automatic choice), and for `rank1` every kernel's factors.
+    static func choosePath(for plan: ConvolutionPlan, requested: Path?) -> (Path, [KernelFactorization]) {
+        let f = plan.bank.depthwise
+        let cm = f.outputChannels
+        let wantsRank1 = requested.map { $0 == .rank1 }
+            ?? prefersRank1(kernelHeight: f.kernelHeight, kernelWidth: f.kernelWidth, multiplier: f.multiplier)
+        if wantsRank1 {
+            var factors: [KernelFactorization] = []
+            for k in 0..<cm {
+                let kernel = (0..<(f.kernelHeight * f.kernelWidth)).map { f.values[$0 * cm + k] }
+                let factor = KernelFactorization(kernel: kernel, height: f.kernelHeight, width: f.kernelWidth)
+                guard factor.relativeError <= rank1Tolerance else { break }
+                factors.append(factor)
+            }
+            if factors.count == cm { return (.rank1, factors) }
+        }
+        if f.multiplier % 8 == 0 && requested != .direct { return (.broadcast, []) }
+        return (.direct, [])
+    }
+}

@@ -1,0 +1,168 @@
+import FilterBankIO
+import FilterBankKit
+
+extension ApplyJob {
+    /// Geometry that overrides the bank's own; `nil` keeps the bank's value,
+    /// or the default (stride 1, dilation 1, SAME).
+    public struct Geometry: Sendable, Equatable {
+        public var strides: HeightWidth?
+        public var dilations: HeightWidth?
+        public var padding: Padding?
+        /// What the padded area holds (default zeros, TensorFlow's).
+        public var border: BorderMode
+
+        public init(strides: HeightWidth? = nil, dilations: HeightWidth? = nil, padding: Padding? = nil,
+                    border: BorderMode = .zero) {
+            self.strides = strides
+            self.dilations = dilations
+            self.padding = padding
+            self.border = border
+        }
+    }
+
+    /// How inputs are read, and what fails one.
+    public struct Input: Sendable, Equatable {
+        /// The most pixels (`width * height`; for `.npy`, every element but the
+        /// channels) an input may have, checked from its header before any
+        /// pixel memory is allocated.
+        public var maxPixels = ImageDecoder.defaultMaxPixels
+        /// Orientation, alpha and gray conversion of decoded images.
+        public var transforms = InputTransforms()
+        /// What fails an input besides errors.
+        public var failOn: FailurePolicy = .truncated
+
+        public init() {}
+    }
+
+    /// What is written for each input, and where.
+    public struct Output: Sendable, Equatable {
+        /// The folder for the outputs (created when missing).
+        public var directory: String
+        public var format: OutputFormat = .png
+        public var existing: ExistingOutputs = .refuse
+        /// Per-channel file names; `nil`: `{stem}_c{channel}` (`{stem}_n{n}_c{channel}` for a batch).
+        public var nameTemplate: NameTemplate?
+        public var encoding = ImageEncoding()
+        /// A contact sheet of each image's channels, or none.
+        public var montage: Montage?
+        /// Also write `<stem>.json`: per channel its source, statistics and exact mapping.
+        public var statistics = false
+
+        public init(directory: String) { self.directory = directory }
+    }
+
+    /// How images are encoded.
+    public struct ImageEncoding: Sendable, Equatable {
+        public var pngCompression: PNGCompression = .fast
+        /// 8 or 16 bits per PNG sample (JPEG is 8-bit).
+        public var bitDepth = 8
+        /// JPEG quality, 1...100.
+        public var jpegQuality = JPEGEncoder.defaultQuality
+
+        public init() {}
+    }
+
+    /// A contact sheet per image (see `MontageLayout`).
+    public struct Montage: Sendable, Equatable {
+        /// Where it goes: fields `{stem}` and `{n}` as in `NameTemplate` (`{n}`
+        /// is added for a batch when absent). A bare file name is placed in the
+        /// input's output folder; a path is taken as given.
+        public var path: String
+        public var colormap: Colormap
+
+        public init(path: String, colormap: Colormap = .gray) {
+            self.path = path
+            self.colormap = colormap
+        }
+    }
+
+    /// How float outputs become pixels (see `MappingMode`), over what range,
+    /// and the affine `scale * x + offset` applied before clamping.
+    public struct Mapping: Sendable, Equatable {
+        public var mode: MappingMode = .clamp
+        public var scope: MappingScope = .channel
+        public var scale: Float = 1
+        public var offset: Float = 0
+        /// The whole run's statistics, which `scope == .batch` needs for a mode
+        /// that reads a range (a `BatchRun` measures every input first).
+        public var runStatistics: ChannelStatistics?
+
+        public init() {}
+    }
+}
+
+/// What the job writes for each input.
+public enum OutputFormat: String, CaseIterable, Sendable {
+    /// One grayscale PNG per output channel (8- or 16-bit): `<stem>_c<k>.png`.
+    case png
+    /// One 8-bit grayscale JPEG per output channel: `<stem>_c<k>.jpg`.
+    case jpeg
+    /// The whole float32 output tensor `[N, H_out, W_out, K]`: `<stem>.npy`.
+    case npy
+}
+
+/// What happens when an output file already exists.
+public enum ExistingOutputs: String, Sendable {
+    /// The input fails with an error naming the file (the default: nothing is clobbered).
+    case refuse
+    /// The new output replaces it.
+    case overwrite
+}
+
+/// What fails an input, besides errors: the one place this policy is decided.
+public enum FailurePolicy: String, CaseIterable, Sendable {
+    /// Only errors: a truncated JPEG passes, its missing rows padded with grey
+    /// by libjpeg and "Premature end of JPEG file" among its warnings. (A
+    /// truncated PNG cannot be completed and fails anyway.)
+    case error
+    /// Errors and truncated files (the default); other codec warnings pass
+    /// and are listed in the report.
+    case truncated
+    /// Errors, truncated files and any codec warning.
+    case warning
+
+    /// Whether a JPEG that ends early is read (its missing rows grey).
+    public var acceptsTruncatedFiles: Bool { self == .error }
+
+    /// Fails the input at `path` when its codec `warnings` (so far) fail it
+    /// under this policy: any warning, under `.warning`. The job checks after
+    /// every band of rows, so that such an input stops early, and once more
+    /// after the last row (a codec warns about the end of its file then).
+    public func check(_ warnings: [String], input path: String, names: SettingNames) throws(FileError) {
+        guard self == .warning, let first = warnings.first else { return }
+        throw FileError(path: path, message: "codec warning: \(first) (a failure under \(names.failOnWarning))")
+    }
+}
+
+/// How messages name the settings a user could change to get another
+/// outcome ("use ... to replace it"). The library's own names by default; the
+/// command line gives its flags, so that its messages speak its language.
+public struct SettingNames: Sendable, Equatable {
+    public var overwrite = "output.existing = .overwrite"
+    public var skipExisting = "skipExisting"
+    public var failOnWarning = "input.failOn = .warning"
+    public var failFast = "failFast"
+    public var recursive = "recursive"
+    public var maxPixels = "input.maxPixels"
+    public var batchScope = "mapping.scope = .batch"
+    public var nameTemplate = "output.nameTemplate"
+    public var montagePath = "output.montage.path"
+
+    public init() {}
+}
+
+/// The files a job writes for one input, by what they hold.
+public struct OutputFiles: Sendable, Equatable {
+    /// One image per output channel of every image of the input, image `n`'s
+    /// channel `k` at `n * K + k`; empty for `.npy`.
+    public let channels: [String]
+    /// The whole output tensor (`.npy`), or nil.
+    public let tensor: String?
+    /// One contact sheet per image of the input, or none.
+    public let montages: [String]
+    /// The statistics sidecar, or nil.
+    public let statistics: String?
+
+    /// Every file: channel images (or the tensor), contact sheets, statistics.
+    public var all: [String] { channels + (tensor.map { [$0] } ?? []) + montages + (statistics.map { [$0] } ?? []) }
+}
