@@ -9,6 +9,7 @@ extension EngineKernels {
     /// weight vector once per eight pixels; four pixels on the portable
     /// build, whose sixteen four-lane registers eight accumulators would
     /// fill (four measured much faster there; docs/performance.md).
+    @inline(__always)
     static func broadcastSweep(sources: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<UnsafePointer<Float>>,
                                rows: Int, taps: Int, tapStride: Int, channels: Int, multiplier: Int,
                                pixelStride ps: Int, pixels: Range<Int>, into out: UnsafeMutablePointer<Float>) {

@@ -13,6 +13,7 @@ struct BroadcastRows: DepthwiseRowPath {
     let pixelStride: Int
     var blockRows: Int { 1 }
     var scratchFloats: Int { 0 }
+    var pixelRuns: [Range<Int>] { layout.segments.map(\.pixels) }
 
     init(filter f: DepthwiseFilter, layout: RowLayout, columns: AxisGeometry) {
         precondition(f.multiplier % 8 == 0 && layout.period == f.inputChannels)

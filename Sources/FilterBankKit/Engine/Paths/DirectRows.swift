@@ -20,6 +20,7 @@ struct DirectRows: DepthwiseRowPath {
     /// 1 (`stridedSweep` or `sweepRow`), else the block kernel's rows.
     let blockRows: Int
     var scratchFloats: Int { 0 }
+    var pixelRuns: [Range<Int>] { layout.segments.map(\.pixels) }
     private var period: Int { layout.period }
 
     /// Tap `(i, j)`'s tile is tile `i * kw + j`; `blocks` when the step may be a block of rows.

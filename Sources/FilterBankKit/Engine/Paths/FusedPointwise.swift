@@ -10,6 +10,8 @@ struct FusedPointwise: RowPath {
     static let spanFloats = 4096
 
     let depthwise: any DepthwiseRowPath
+    /// The depthwise path's runs of pixels, each cut into spans.
+    let runs: [Range<Int>]
     /// `[C * M, O]`, row-major.
     let matrix: FrozenFloats
     let depth: Int
@@ -27,6 +29,7 @@ struct FusedPointwise: RowPath {
 
     init(depthwise: any DepthwiseRowPath, pointwise: PointwiseFilter, depth: Int, outputWidth: Int) {
         self.depthwise = depthwise
+        runs = depthwise.pixelRuns
         matrix = FrozenFloats(pointwise.values)
         self.depth = depth
         outputs = pointwise.outputChannels
@@ -41,14 +44,16 @@ struct FusedPointwise: RowPath {
                  workspace: ConvolutionEngine.Workspace) {
         let depthSpan = workspace.scratch + depthOffset, outputSpan = workspace.scratch + outputOffset
         depthwise.beginRow(rows, workspace: workspace)
-        var x0 = 0
-        while x0 < outputWidth {
-            let x1 = min(x0 &+ spanPixels, outputWidth)
-            depthwise.depthwise(x0..<x1, workspace: workspace, into: depthSpan)
-            EngineKernels.pointwise(depthSpan, pixels: x1 &- x0, depth: depth, matrix: matrix.base, outputs: outputs,
-                                    into: outputSpan)
-            (out + x0 &* outputs).update(from: outputSpan, count: (x1 &- x0) &* outputs)
-            x0 = x1
+        for run in runs {
+            var x0 = run.lowerBound
+            while x0 < run.upperBound {
+                let x1 = min(x0 &+ spanPixels, run.upperBound)
+                depthwise.depthwise(x0..<x1, workspace: workspace, into: depthSpan)
+                EngineKernels.pointwise(depthSpan, pixels: x1 &- x0, depth: depth, matrix: matrix.base,
+                                        outputs: outputs, into: outputSpan)
+                (out + x0 &* outputs).update(from: outputSpan, count: (x1 &- x0) &* outputs)
+                x0 = x1
+            }
         }
     }
 }

@@ -38,6 +38,8 @@ struct Rank1Rows: DepthwiseRowPath {
     /// Floats of one scratch row, room for the padded row and for every image column.
     let scratchRowFloats: Int
     var scratchFloats: Int { blockRows * scratchRowFloats }
+    /// The horizontal pass reads the scratch row, padded everywhere: one run.
+    var pixelRuns: [Range<Int>] { [0..<layout.outputWidth] }
 
     init(factors: [KernelFactorization], layout: RowLayout, gatherer: RowGatherer, blocks: Bool) {
         let plan = gatherer.plan

@@ -24,6 +24,11 @@ protocol RowPath: Sendable {
 /// `FusedPointwise` needs: `beginRow` once for the row, then `depthwise` for
 /// each span of pixels.
 protocol DepthwiseRowPath: RowPath {
+    /// The output pixels of a row as runs that each read one view of the
+    /// rows (see `RowLayout.segments`). Spans are cut within a run, from its
+    /// start, so that a span's sweep starts where the run's does and its
+    /// length is a whole number of the sweep's blocks.
+    var pixelRuns: [Range<Int>] { get }
     func beginRow(_ rows: GatheredRows, workspace: ConvolutionEngine.Workspace)
     /// The `C * M` depthwise values of output pixels `pixels` of the row
     /// begun, into `out` (the first pixel's values at `out`).
