@@ -153,6 +153,30 @@ struct FastCase: CustomStringConvertible {
         }
     }
 
+    /// Rows expanded to `C * M` values a pixel (`RowGatherer`, with a loop of
+    /// its own for each small multiplier): every multiplier from 1 to 17,
+    /// widths that end in every tail of the four-float shuffles, padding
+    /// columns on both sides and every border mode, the direct path forced,
+    /// against the reference loop.
+    @Test(arguments: 1...17)
+    func expandedRowsForEveryMultiplier(_ multiplier: Int) throws {
+        var rng = SplitMix64(seed: UInt64(700 + multiplier))
+        for width in [1, 2, 3, 4, 5, 7, 9, 33] {
+            let channels = Int.random(in: 1...4, using: &rng)
+            let shape = TensorShape(batch: 1, height: 4, width: width, channels: channels)
+            let input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: -1...1, using: &rng) })
+            let count = 3 * 3 * channels * multiplier
+            let dw = try DepthwiseFilter(shape: [3, 3, channels, multiplier],
+                                         values: (0..<count).map { _ in Float.random(in: -1...1, using: &rng) })
+            let border = BorderMode.allCases.randomElement(using: &rng)!
+            let bank = try FilterBank(depthwise: dw, padding: .explicit(top: 1, bottom: 1, left: 2, right: 1), border: border)
+            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: .direct)
+            #expect(engine.path == .direct)
+            expectClose(engine.apply(to: input, parallel: false), try ReferenceConvolution.apply(bank, to: input),
+                        "width \(width), C \(channels), M \(multiplier), \(border)")
+        }
+    }
+
     /// One larger image across many bands and both threads, each path.
     @Test func widerImageEveryPath() throws {
         var rng = SplitMix64(seed: 4242)

@@ -200,7 +200,11 @@ struct RowGatherer: Sendable {
             let inside = insideStart..<max(insideStart, min(padLeft + width, layout.paddedWidth))
             fillPadding(columns: 0..<inside.lowerBound, of: slot, from: image)
             fillPadding(columns: inside.upperBound..<layout.paddedWidth, of: slot, from: image)
-            for px in inside { copyPixel(px - padLeft, of: image, to: slot + px &* p) }
+            let channels = plan.input.channels
+            if !inside.isEmpty {
+                EngineKernels.repeatEach(image + (inside.lowerBound - padLeft) &* channels, count: inside.count &* channels,
+                                         times: plan.bank.depthwise.multiplier, into: slot + inside.lowerBound &* p)
+            }
         }
     }
 
