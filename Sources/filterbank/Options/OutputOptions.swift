@@ -49,7 +49,9 @@ struct OutputOptions: ParsableArguments {
     var stats = false
 
     @Option(help: ArgumentHelp("""
-        Also write a contact sheet of every output channel of an image to this PNG: one row per input         channel and one column per kernel (depthwise), or a near-square grid (separable). Fields {stem}         and {n} as in --name, e.g. 'sheets/{stem}.png'.
+        Also write a contact sheet of every output channel of an image to this PNG: one row per input \
+        channel and one column per kernel (depthwise), or a near-square grid (separable). Fields {stem} \
+        and {n} as in --name, e.g. 'sheets/{stem}.png'.
         """, valueName: "file.png"))
     var montage: String?
 
