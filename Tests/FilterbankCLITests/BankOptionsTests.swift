@@ -52,6 +52,21 @@ import FilterBankTestSupport
         #expect(try BankOptions.parse([]).displayName == "edges (the default)")
     }
 
+    /// The library says which layout would read a weight; the command line says it as the flag.
+    @Test func layoutHintsNameTheFlag() throws {
+        let torchPointwise = BankIOTestSupport.bank("torch_pw.npy"), tfPointwise = BankIOTestSupport.bank("separable_pw.npy")
+        func message(_ arguments: [String]) throws -> String? {
+            let options = try BankOptions.parse(arguments)
+            do throws(FileError) { _ = try options.source(); return nil } catch { return error.description }
+        }
+        #expect(try message(["--depthwise", BankIOTestSupport.bank("separable_dw.npy"), "--pointwise", torchPointwise])
+                == "\(torchPointwise): pointwise filter shape [4, 6, 1, 1] is invalid: expected [1, 1, C*M, O]; "
+                + "this looks like PyTorch's [O, C*M, 1, 1]: use --layout torch")
+        #expect(try message(["--depthwise", BankIOTestSupport.bank("torch_dw.npy"), "--pointwise", tfPointwise, "--layout", "torch"])
+                == "\(tfPointwise): a PyTorch pointwise weight must be [O, C*M, 1, 1], got shape [1, 1, 3, 4]; "
+                + "this looks like TensorFlow's [1, 1, C*M, O]: drop --layout torch")
+    }
+
     @Test func whatTheOptionsLoad() throws {
         #expect(try BankOptions.parse([]).source() == .edges)
         #expect(try BankOptions.parse(["--bank", "gabor:2"]).source() == .named(NamedBank(parsing: "gabor:2")))

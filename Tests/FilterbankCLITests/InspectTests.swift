@@ -71,7 +71,7 @@ import FilterBankKit
     @Test func withoutAnInput() throws {
         let result = try runFilterbank(["inspect", "--bank", "compass"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        #expect(result.stdout.contains("none given"))
+        #expect(result.stdout.contains("input:            none given (--input IMAGE or --input-shape HxWxC for pads, output size and multiply-accumulates"))
         #expect(result.stdout.contains("depthwise filter: [3, 3, 1, 8]"))
         let json = try Self.json(["--bank", "blur-pyramid:2"])
         #expect(json["output"] == nil && json["channelsAssumed"] as? Bool == true)

@@ -32,8 +32,13 @@ public enum AtomicFile {
     /// and close it before returning. If `body` throws, the temporary file is
     /// removed and the error is rethrown as a `FileError` naming `path`
     /// (a `FileError` that named the temporary path is renamed to `path`).
+    ///
+    /// A temporary file that `body` creates with `writeNewFile`, or inside
+    /// `TemporaryFiles.process.create`, is known to `TemporaryFiles` and
+    /// removed with the others when a run is interrupted.
     public static func write(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws(FileError) {
         let temporary = try temporaryPath(for: path)
+        defer { TemporaryFiles.process.forget(temporary) }
         do {
             try body(temporary)
         } catch {
@@ -109,7 +114,7 @@ public enum AtomicFile {
     static func writeNewFile(_ path: String, _ parts: UnsafeRawBufferPointer...) throws(FileError) {
         let file: OpenFile
         do {
-            file = try OpenFile.createNew(path)
+            file = try TemporaryFiles.process.create(path) { () throws(FileError) in try OpenFile.createNew(path) }
         } catch {
             throw FileError(path: path, message: error.message.replacingPrefix("cannot create", with: "cannot create temporary file"))
         }
@@ -130,18 +135,26 @@ extension String {
 /// Output files written under temporary names (in their final directories)
 /// and moved into place together by `commit()`, so that an input's outputs
 /// appear complete or not at all. Whatever was staged and not committed is
-/// removed by `discard()` (and when the object goes away).
+/// removed by `discard()` (and when the object goes away). Each temporary file
+/// is recorded in a `TemporaryFiles` registry while it exists.
 public final class StagedFiles {
     private var pending: [(temporary: String, final: String)] = []
     private var committed = false
+    private let registry: TemporaryFiles
 
-    public init() {}
+    public init(registry: TemporaryFiles = .process) {
+        self.registry = registry
+    }
 
-    /// A fresh temporary path to write `final`'s content to.
-    public func stage(_ final: String) throws(FileError) -> String {
+    /// Creates the temporary file for `final` with `make`, which receives its
+    /// path and must create it (nothing exists there yet), and stages it.
+    /// - Throws: `make`'s error, or a `FileError` when the registry no longer
+    ///   creates files (an interrupted run).
+    public func create<T>(_ final: String, _ make: (_ temporaryPath: String) throws(FileError) -> T) throws(FileError) -> T {
         let temporary = try AtomicFile.temporaryPath(for: final)
+        let made = try registry.create(temporary) { () throws(FileError) in try make(temporary) }
         pending.append((temporary, final))
-        return temporary
+        return made
     }
 
     /// Renames every staged file into place, in order; returns the final paths.
@@ -154,6 +167,7 @@ public final class StagedFiles {
                 discard()
                 throw FileError(path: file.final, message: "cannot move the temporary file into place: \(reason)")
             }
+            registry.forget(file.temporary)
             done.append(file.final)
         }
         pending.removeAll()
@@ -163,7 +177,10 @@ public final class StagedFiles {
 
     /// Removes every staged temporary file.
     public func discard() {
-        for file in pending { unlink(file.temporary) }
+        for file in pending {
+            unlink(file.temporary)
+            registry.forget(file.temporary)
+        }
         pending.removeAll()
     }
 

@@ -139,9 +139,9 @@ public final class BatchRun: Sendable {
         var interruption: Interruption?
         if configuration.handlesSignals {
             let report = report
-            interruption = Interruption { interruption, number in
+            interruption = Interruption { number in
                 stop.stop()
-                interruption.removeTemporaryFiles()
+                TemporaryFiles.process.removeAll()
                 progress.error("interrupted by \(Interruption.name(number)): the outputs of the inputs in progress were "
                                + "removed; \(names.skipExisting) resumes the run")
                 report?.close()
@@ -150,7 +150,7 @@ public final class BatchRun: Sendable {
         }
         defer { interruption?.cancel() }
         summary = process(items, indices: selected, allItems: all, job: job, progress: progress, report: report,
-                          stop: stop, interruption: interruption, summary: summary)
+                          stop: stop, summary: summary)
         return finish(summary)
     }
 
@@ -184,7 +184,7 @@ public final class BatchRun: Sendable {
     }
 
     private func process(_ items: [BatchItem], indices indexInAll: [Int], allItems: [BatchItem], job: ApplyJob,
-                         progress: BatchProgress, report: RunReport?, stop: StopSignal, interruption: Interruption?,
+                         progress: BatchProgress, report: RunReport?, stop: StopSignal,
                          summary: BatchSummary) -> BatchSummary {
         let inputCount = items.count(where: \.isInput)
         progress.begin("", total: inputCount, weight: items.reduce(0) { $0 + ($1.isInput ? max($1.size, 1) : 0) })
@@ -227,12 +227,9 @@ public final class BatchRun: Sendable {
             case .input:
                 progress.started(slot: slot, weight: item.size)
                 let (outcome, errorLine) = self.apply(item, index: indexInAll[index], of: allItems, job: job,
-                                                      claims: claims, writing: { folder in
-                                                          interruption?.writing(into: folder, slot: slot)
-                                                      }) { fraction in
+                                                      claims: claims) { fraction in
                     progress.advanced(slot: slot, fraction: fraction)
                 }
-                interruption?.finished(slot: slot)
                 record(outcome, errorLine, slot)
             }
         }
@@ -251,7 +248,6 @@ public final class BatchRun: Sendable {
     /// Prepares, checks and runs one input; returns its outcome and, when it
     /// failed, the error line to print.
     private func apply(_ item: BatchItem, index: Int, of items: [BatchItem], job: ApplyJob, claims: OutputClaims,
-                       writing: (_ folder: String) -> Void,
                        progress: @escaping (Double) -> Void) -> (InputOutcome, String?) {
         let started = ContinuousClock.now
         let size = FileTree.status(item.path).flatMap { $0.kind == .file ? $0.size : nil }
@@ -278,7 +274,6 @@ public final class BatchRun: Sendable {
                 // Some but not all: a run killed while renaming this input's outputs into place. Redo it.
                 if present > 0 { job.output.existing = .overwrite }
             }
-            writing(prepared.outputDirectory)
             let result = try job.execute(prepared.reading(through: ProgressRowSource(prepared.source, progress: progress)))
             warnings = result.warnings
             return (InputOutcome(path: item.path, status: .ok, outputs: result.outputs, size: size, shape: shape,

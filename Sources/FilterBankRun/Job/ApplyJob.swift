@@ -149,7 +149,7 @@ public struct ApplyJob: Sendable {
             let report = StatisticsReport(input: path, bank: prepared.engine.plan.bank, output: shape, files: files.channels,
                                           statistics: images.statistics, mappings: (0..<shape.batch).map(mappings),
                                           mode: mapping.mode, scope: mapping.scope, bitDepth: output.encoding.bitDepth)
-            try report.write(to: try staged.stage(statistics), finalPath: statistics)
+            try report.write(to: statistics, staged: staged)
         }
         try sink.finish()
         // A codec warns about the end of its file after the last row: checked before anything is moved into place.

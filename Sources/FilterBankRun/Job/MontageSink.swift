@@ -57,11 +57,17 @@ final class MontageSink: OutputSink {
 
     func endImage() throws(FileError) {
         let target = paths[image]
-        let temporary = try staged.stage(target)
-        let width = layout.width
+        let width = layout.width, height = layout.height, colorType: PNGColorType = colormap == .gray ? .gray : .rgb
+        let compression = self.compression
+        let writer = try staged.create(target) { (temporary) throws(FileError) in
+            do throws(ImageError) {
+                return try PNGRowWriter(path: temporary, width: width, height: height, bitDepth: 8,
+                                        colorType: colorType, compression: compression)
+            } catch {
+                throw FileError(path: target, message: error.message)
+            }
+        }
         do throws(ImageError) {
-            let writer = try PNGRowWriter(path: temporary, width: width, height: layout.height, bitDepth: 8,
-                                          colorType: colormap == .gray ? .gray : .rgb, compression: compression)
             if colormap == .gray {
                 try levels.withUnsafeBufferPointer { (sheet) throws(ImageError) in
                     try writer.writeRows(sheet.baseAddress!, rowStride: width, rows: layout.height)

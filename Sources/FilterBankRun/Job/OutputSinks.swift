@@ -91,20 +91,23 @@ final class ChannelImageSink: OutputSink {
 
     /// Opens channel `k`'s writer on a temporary name.
     private func openWriter(_ k: Int) throws(FileError) -> any ChannelWriter {
-        let temporary = try staged.stage(path(k))
-        do {
-            switch format {
-            case .png:
-                return try PNGRowWriter(path: temporary, width: shape.width, height: shape.height,
-                                        bitDepth: encoding.bitDepth, compression: encoding.pngCompression)
-            default:
-                // Optimal Huffman tables would hold every coefficient (about 2 bytes a
-                // sample) until the end: not while streaming K planes at once.
-                return try JPEGRowWriter(path: temporary, width: shape.width, height: shape.height,
-                                         quality: encoding.jpegQuality, optimizeCoding: false)
+        let final = path(k)
+        let (format, shape, encoding) = (format, shape, encoding)
+        return try staged.create(final) { (temporary) throws(FileError) -> any ChannelWriter in
+            do throws(ImageError) {
+                switch format {
+                case .png:
+                    return try PNGRowWriter(path: temporary, width: shape.width, height: shape.height,
+                                            bitDepth: encoding.bitDepth, compression: encoding.pngCompression)
+                default:
+                    // Optimal Huffman tables would hold every coefficient (about 2 bytes a
+                    // sample) until the end: not while streaming K planes at once.
+                    return try JPEGRowWriter(path: temporary, width: shape.width, height: shape.height,
+                                             quality: encoding.jpegQuality, optimizeCoding: false)
+                }
+            } catch {
+                throw FileError(path: final, message: error.message)
             }
-        } catch {
-            throw FileError(path: path(k), message: error.message)
         }
     }
 
@@ -171,7 +174,7 @@ final class TensorNpySink: OutputSink {
         final = path
         rowBytes = shape.rowCount * MemoryLayout<Float>.size
         do {
-            file = try OpenFile.createNew(try staged.stage(path))
+            file = try staged.create(path) { (temporary) throws(FileError) in try OpenFile.createNew(temporary) }
             try file.write(NpyFile.header(shape: shape.dimensions))
         } catch {
             throw FileError(path: path, message: error.message)

@@ -218,7 +218,11 @@ public struct BankReport: Sendable, Equatable, Encodable {
     }
 
     /// The report for people, one fact per line.
-    public var text: String {
+    public var text: String { text(inputHint: "an input shape") }
+
+    /// The report for people; `inputHint` says how to give an input when
+    /// none was (the command line names its flags).
+    public func text(inputHint: String) -> String {
         var out: [String] = []
         func dims(_ d: [Int]) -> String { "[" + d.map(String.init).joined(separator: ", ") + "]" }
         func pair(_ d: [Int]) -> String { d[0] == d[1] ? "\(d[0])" : "\(d[0]),\(d[1])" }
@@ -228,7 +232,7 @@ public struct BankReport: Sendable, Equatable, Encodable {
             out.append("input:            \(dims(input))" + (inputOrigin.map { " (\($0))" } ?? ""))
         } else {
             let note = channelsAssumed ? "; the bank adapts to the input's channels, shown for 1" : ""
-            out.append("input:            none given (pads, output size and multiply-accumulates need one\(note))")
+            out.append("input:            none given (\(inputHint) for pads, output size and multiply-accumulates\(note))")
         }
         out.append("depthwise filter: \(dims(depthwiseShape))  [kh, kw, C, M]")
         out.append("pointwise filter: " + (pointwiseShape.map { "\(dims($0))  [1, 1, C*M, O]" } ?? "none"))

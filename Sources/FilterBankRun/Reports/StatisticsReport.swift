@@ -71,10 +71,10 @@ struct StatisticsReport: Encodable {
         channels = list
     }
 
-    /// Writes the JSON to `temporaryPath` (a staged name for `finalPath`).
-    func write(to temporaryPath: String, finalPath: String) throws(FileError) {
+    /// Writes the JSON to a temporary file staged for `finalPath`.
+    func write(to finalPath: String, staged: StagedFiles) throws(FileError) {
         do {
-            let file = try OpenFile.createNew(temporaryPath)
+            let file = try staged.create(finalPath) { (temporary) throws(FileError) in try OpenFile.createNew(temporary) }
             try file.write(Array((JSONOutput.pretty(self) + "\n").utf8))
             try file.close()
         } catch {

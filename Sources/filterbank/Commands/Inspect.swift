@@ -55,7 +55,7 @@ struct Inspect: ParsableCommand {
             } catch {
                 throw FileError(path: input ?? "input \(shape.map { "\($0)" } ?? "")", message: error.description)
             }
-            print(json ? report.json() : report.text, terminator: json ? "\n" : "")
+            print(json ? report.json() : report.text(inputHint: "--input IMAGE or --input-shape HxWxC"), terminator: json ? "\n" : "")
         } catch {
             printError(error.description)
             throw ExitCode.failure

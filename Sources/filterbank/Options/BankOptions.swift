@@ -114,10 +114,12 @@ struct BankOptions: ParsableArguments {
             if case let .builtin(named)? = try? Self.bankKind(bank) {
                 base = .named(named)
             } else {
-                base = try BankFile.source(path: bank, layout: layout)
+                base = try Self.naming(flags: { () throws(FileError) in try BankFile.source(path: bank, layout: layout) })
             }
         } else if let depthwise {
-            base = try BankFile.loadNpy(depthwise: depthwise, pointwise: pointwise, layout: layout)
+            base = try Self.naming(flags: { () throws(FileError) in
+                try BankFile.loadNpy(depthwise: depthwise, pointwise: pointwise, layout: layout)
+            })
         } else if !kernels.isEmpty {
             var list: [Kernel] = []
             for text in kernels {
@@ -130,6 +132,19 @@ struct BankOptions: ParsableArguments {
             base = .edges
         }
         return base.adjusted(normalize: normalize, bias: bias)
+    }
+
+    /// The library's hints about weight layouts, in the flags that choose one.
+    static let layoutHints = [("read it in the torch layout", "use --layout torch"),
+                              ("read it in the tf layout", "drop --layout torch")]
+
+    /// `load`, with the library's layout hints in its error said as flags.
+    static func naming(flags load: () throws(FileError) -> BankSource) throws(FileError) -> BankSource {
+        do { return try load() } catch {
+            var message = error.message
+            for (hint, flag) in layoutHints { message = message.replacing(hint, with: flag) }
+            throw FileError(path: error.path, message: message)
+        }
     }
 
     /// The options as a command line would spell them, for reports:
