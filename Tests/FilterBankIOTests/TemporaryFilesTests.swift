@@ -13,7 +13,7 @@ private typealias S = BankIOTestSupport
     }
 
     private static func createFile(_ staged: StagedFiles, _ final: String, bytes: [UInt8] = [1, 2, 3]) throws(FileError) {
-        let file = try staged.create(final) { (temporary) throws(FileError) in try OpenFile.createNew(temporary) }
+        let file = try staged.createFile(final)
         try file.write(bytes)
         try file.close()
     }

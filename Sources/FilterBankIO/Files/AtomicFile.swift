@@ -157,6 +157,11 @@ public final class StagedFiles {
         return made
     }
 
+    /// Creates the temporary file for `final` (`O_EXCL`, see `OpenFile.createNew`) and stages it.
+    package func createFile(_ final: String) throws(FileError) -> OpenFile {
+        try create(final) { (temporary) throws(FileError) in try OpenFile.createNew(temporary) }
+    }
+
     /// Renames every staged file into place, in order; returns the final paths.
     public func commit() throws(FileError) -> [String] {
         var done: [String] = []

@@ -174,7 +174,7 @@ final class TensorNpySink: OutputSink {
         final = path
         rowBytes = shape.rowCount * MemoryLayout<Float>.size
         do {
-            file = try staged.create(path) { (temporary) throws(FileError) in try OpenFile.createNew(temporary) }
+            file = try staged.createFile(path)
             try file.write(NpyFile.header(shape: shape.dimensions))
         } catch {
             throw FileError(path: path, message: error.message)

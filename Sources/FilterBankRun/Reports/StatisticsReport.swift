@@ -74,7 +74,7 @@ struct StatisticsReport: Encodable {
     /// Writes the JSON to a temporary file staged for `finalPath`.
     func write(to finalPath: String, staged: StagedFiles) throws(FileError) {
         do {
-            let file = try staged.create(finalPath) { (temporary) throws(FileError) in try OpenFile.createNew(temporary) }
+            let file = try staged.createFile(finalPath)
             try file.write(Array((JSONOutput.pretty(self) + "\n").utf8))
             try file.close()
         } catch {
