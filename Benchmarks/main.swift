@@ -156,6 +156,8 @@ do {
         rows.append(Row(name: "7x7 gaussian, direct", bank: try FilterBank(depthwise: g7), path: .direct))
         rows.append(Row(name: "3x3 M=8, expanded (direct)", bank: try FilterBank(depthwise: k3m8), path: .direct))
         rows.append(Row(name: "3x3 M=1, reflect border", bank: try FilterBank(depthwise: k3, border: .reflect), path: nil))
+        rows.append(Row(name: "edges (M=2), direct", bank: edges, path: .direct))
+        rows.append(Row(name: "edges (M=2), rank-1", bank: edges, path: .rank1))
     }
 } catch {
     print("Benchmarks: \(error)")

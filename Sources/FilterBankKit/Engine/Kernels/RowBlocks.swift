@@ -1,11 +1,9 @@
 extension EngineKernels {
     /// Output rows the rank-1 vertical pass (`columnPass`) computes at once,
     /// and the most `blockSweep24` takes. Four fill AVX's sixteen eight-lane
-    /// registers (twelve accumulators, three input vectors). On the portable
-    /// build (sixteen four-lane registers) the column pass with four rows
-    /// spills a little but measured the same as with two (docs/performance.md),
-    /// so both builds use four and the portable tests run the code the FMA
-    /// build runs.
+    /// registers (twelve accumulators, three input vectors). The portable
+    /// build (sixteen four-lane registers) also takes four rows, a third of
+    /// a block at a time (see `columnPass`).
     static let blockRows = 4
 
     /// Output rows the direct path computes at once: `blockSweep24`'s four
@@ -52,21 +50,46 @@ extension EngineKernels {
         var t = t0
         var phase = t0 % tileLength
         let end = t0 &+ count
-        // Blocks of 16 floats: four accumulators, no spills in the portable
-        // build's sixteen four-lane registers.
+        // Blocks of 16 floats: four eight-lane accumulators, eight of the
+        // portable build's sixteen four-lane registers.
         while t &+ 16 <= end {
             var a0 = Vector(), a1 = Vector(), b0 = Vector(), b1 = Vector()
-            for u in 0...kh {
-                guard let row = sources[u] else { continue }
+            // Row 0 feeds only A, rows 1..<kh both, row kh only B: three loops
+            // with no branch inside, so the accumulators stay in registers
+            // (one loop with `if u < kh` / `if u > 0` inside stored them to
+            // the stack on every tap). The terms are added in the same order.
+            if let row = sources[0] {
                 var s = row + t
-                var wa = weights + (u &* rowStride &+ phase)
-                var wb = wa - rowStride
+                var wa = weights + phase
                 for _ in 0..<taps {
-                    let e0 = load(s), e1 = load(s + 8)
-                    if u < kh { a0 = madd(a0, e0, load(wa)); a1 = madd(a1, e1, load(wa + 8)) }
-                    if u > 0 { b0 = madd(b0, e0, load(wb)); b1 = madd(b1, e1, load(wb + 8)) }
+                    a0 = madd(a0, load(s), load(wa)); a1 = madd(a1, load(s + 8), load(wa + 8))
                     s += tapStride
                     wa += tileStride
+                }
+            }
+            var u = 1
+            while u < kh {
+                if let row = sources[u] {
+                    var s = row + t
+                    var wa = weights + (u &* rowStride &+ phase)
+                    var wb = wa - rowStride
+                    for _ in 0..<taps {
+                        let e0 = load(s), e1 = load(s + 8)
+                        a0 = madd(a0, e0, load(wa)); a1 = madd(a1, e1, load(wa + 8))
+                        b0 = madd(b0, e0, load(wb)); b1 = madd(b1, e1, load(wb + 8))
+                        s += tapStride
+                        wa += tileStride
+                        wb += tileStride
+                    }
+                }
+                u &+= 1
+            }
+            if let row = sources[kh] {
+                var s = row + t
+                var wb = weights + ((kh &- 1) &* rowStride &+ phase)
+                for _ in 0..<taps {
+                    b0 = madd(b0, load(s), load(wb)); b1 = madd(b1, load(s + 8), load(wb + 8))
+                    s += tapStride
                     wb += tileStride
                 }
             }
@@ -240,6 +263,34 @@ extension EngineKernels {
         let union = outputs &+ kh &- 1
         var t = t0
         let end = t0 &+ count
+        #if !FILTERBANK_FMA
+        // The portable build: twelve eight-lane accumulators are 24 of SSE2's
+        // sixteen registers, so each 24-float block goes as three 8-float
+        // parts, four accumulators each. Same loads and terms, same order.
+        if outputs == 4 {
+            while t &+ 24 <= end {
+                let o = out + (t &- t0)
+                for part in 0..<3 {
+                    let offset = part &* 8
+                    var a = Vector(), b = Vector(), c = Vector(), d = Vector()
+                    let x = w + offset
+                    for u in 0..<union {
+                        guard let row = sources[u] else { continue }
+                        let v = load(row + (t &+ offset))
+                        if u < kh { a = madd(a, v, load(x + u &* tileStride)) }
+                        if u >= 1 && u &- 1 < kh { b = madd(b, v, load(x + (u &- 1) &* tileStride)) }
+                        if u >= 2 && u &- 2 < kh { c = madd(c, v, load(x + (u &- 2) &* tileStride)) }
+                        if u >= 3 { d = madd(d, v, load(x + (u &- 3) &* tileStride)) }
+                    }
+                    store(a, o + offset)
+                    store(b, o + (outStride &+ offset))
+                    store(c, o + (2 &* outStride &+ offset))
+                    store(d, o + (3 &* outStride &+ offset))
+                }
+                t &+= 24
+            }
+        }
+        #else
         if outputs == 4 {
             while t &+ 24 <= end {
                 var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
@@ -276,6 +327,7 @@ extension EngineKernels {
                 t &+= 24
             }
         }
+        #endif
         if outputs == 2 {
             while t &+ 24 <= end {
                 var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()

@@ -1,9 +1,10 @@
 extension EngineKernels {
     /// The single-row sweep for width stride 1: `sweep24` when the period
-    /// divides 24 in the AVX2+FMA build, `sweep` otherwise. On the portable
-    /// build `sweep24`'s six and twelve eight-lane accumulators spill from
-    /// SSE2's sixteen four-lane registers, and plain `sweep` measured faster
-    /// (docs/performance.md).
+    /// divides 24 in the AVX2+FMA build, `sweep12` when it divides 12 in the
+    /// portable build, `sweep` otherwise. On the portable build `sweep24`'s
+    /// six and twelve eight-lane accumulators spill from SSE2's sixteen
+    /// four-lane registers, and measured slower than `sweep`
+    /// (docs/performance.md); `sweep12` is its four-lane counterpart.
     @inline(__always)
     static func sweepRow(sources: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<UnsafePointer<Float>>,
                          rows: Int, taps: Int, tapStride: Int, period: Int, tileLength: Int, tileStride: Int,
@@ -11,6 +12,12 @@ extension EngineKernels {
         #if FILTERBANK_FMA
         if 24 % period == 0 {
             sweep24(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
+                    tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
+            return
+        }
+        #else
+        if 12 % period == 0 {
+            sweep12(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
                     tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
             return
         }
@@ -166,6 +173,61 @@ extension EngineKernels {
             store(a5, o + 40)
         }
         let done = wide &* 96 &+ blocks &* 48
+        if done < count {
+            sweep(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
+                  tileLength: tileLength, tileStride: tileStride, from: t0 &+ done, count: count &- done,
+                  into: out + done)
+        }
+    }
+
+    /// `sweep` for a period that divides 12 (`P` = 1, 2, 3, 4, 6, 12) in the
+    /// portable build, in four-lane vectors: the weights of floats `t` and
+    /// `t + 12` are the same, so each tap loads three weight vectors once and
+    /// uses each three times over a block of 36 floats (nine accumulators,
+    /// thirteen of SSE2's sixteen registers with the weights and one input),
+    /// 1.33 loads per multiply-add instead of 2. Each float's terms are added
+    /// in `sweep`'s order, so the two give the same bits. The rest of the row
+    /// goes to `sweep`.
+    static func sweep12(sources: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<UnsafePointer<Float>>,
+                        rows: Int, taps: Int, tapStride: Int, tileLength: Int, tileStride: Int,
+                        from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        typealias Lanes = SIMD4<Float>
+        @inline(__always) func load4(_ p: UnsafePointer<Float>) -> Lanes {
+            UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+        }
+        @inline(__always) func store4(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+        }
+        let phase = t0 % tileLength
+        let blocks = count / 36
+        for b in 0..<blocks {
+            let t = t0 &+ b &* 36
+            var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes(), a4 = Lanes(), a5 = Lanes()
+            var a6 = Lanes(), a7 = Lanes(), a8 = Lanes()
+            for r in 0..<rows {
+                var s = sources[r] + t
+                var w = weights[r] + phase
+                for _ in 0..<taps {
+                    let w0 = load4(w), w1 = load4(w + 4), w2 = load4(w + 8)
+                    a0 = load4(s) * w0 + a0
+                    a1 = load4(s + 4) * w1 + a1
+                    a2 = load4(s + 8) * w2 + a2
+                    a3 = load4(s + 12) * w0 + a3
+                    a4 = load4(s + 16) * w1 + a4
+                    a5 = load4(s + 20) * w2 + a5
+                    a6 = load4(s + 24) * w0 + a6
+                    a7 = load4(s + 28) * w1 + a7
+                    a8 = load4(s + 32) * w2 + a8
+                    s += tapStride
+                    w += tileStride
+                }
+            }
+            let o = out + b &* 36
+            store4(a0, o); store4(a1, o + 4); store4(a2, o + 8)
+            store4(a3, o + 12); store4(a4, o + 16); store4(a5, o + 20)
+            store4(a6, o + 24); store4(a7, o + 28); store4(a8, o + 32)
+        }
+        let done = blocks &* 36
         if done < count {
             sweep(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
                   tileLength: tileLength, tileStride: tileStride, from: t0 &+ done, count: count &- done,
