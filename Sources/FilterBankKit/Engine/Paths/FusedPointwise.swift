@@ -17,8 +17,8 @@ struct FusedPointwise: RowPath {
     let depth: Int
     let outputs: Int
     let outputWidth: Int
-    /// Pixels per span: a multiple of 32, so that spans end where the sweeps'
-    /// 32-float blocks end, whatever `C * M`.
+    /// Pixels per span: a multiple of 32, so that spans end where `sweep`'s
+    /// 32-float blocks end, whatever `C * M` (see `DepthwiseRowPath.pixelRuns`).
     let spanPixels: Int
     /// Where the span's depthwise values and its outputs are, in the
     /// workspace's scratch (after the depthwise path's own, 64-byte aligned).

@@ -9,10 +9,14 @@ extension ConvolutionEngine {
     /// decided by measurement (`Benchmarks --all`; the figures are in
     /// docs/performance.md). In the AVX2+FMA build the direct 3x3 kernel is
     /// bound by memory and two passes gain nothing, so they start at 10 taps;
-    /// in the portable build the direct kernel is bound by arithmetic and two
-    /// passes win from 3x3 (9 taps) on. With M a multiple of 8 the broadcast
-    /// path is kept: two passes would expand the rows to `C * M` channels,
-    /// which measured slower. 1xN and Nx1 kernels gain nothing from two passes.
+    /// in the portable build two passes measured faster from 3x3 (9 taps) on.
+    /// On a second machine the portable build's 3x3 kernels with M = 1
+    /// measure faster direct, while the default bank (M = 2) stays faster in
+    /// two passes (docs/performance.md); the threshold is kept, so that results
+    /// stay bit for bit what they were, until the choice is measured again on
+    /// more than one machine. With M a multiple of 8 the broadcast path is
+    /// kept: two passes would expand the rows to `C * M` channels, which
+    /// measured slower. 1xN and Nx1 kernels gain nothing from two passes.
     public static func prefersRank1(kernelHeight kh: Int, kernelWidth kw: Int, multiplier m: Int) -> Bool {
         #if FILTERBANK_FMA
         let fewestTaps = 10

@@ -147,7 +147,7 @@ struct Rank1Rows: DepthwiseRowPath {
         for r in 0..<n { pad(scratch + r &* scratchRowFloats, columns: leftPads) }
         while done < computed.upperBound {
             vertical(to: min(computed.upperBound, done &+ chunkColumns))
-            // Whole blocks of 32 pixels, so that the sweep's wide blocks line up.
+            // Whole blocks of 32 pixels, so that `sweep`'s 32-float blocks line up.
             horizontal(to: min(outWidth, max(0, done &- reach) / 32 &* 32))
         }
         for r in 0..<n { pad(scratch + r &* scratchRowFloats, columns: rightPads) }

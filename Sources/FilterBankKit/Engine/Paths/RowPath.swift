@@ -27,7 +27,9 @@ protocol DepthwiseRowPath: RowPath {
     /// The output pixels of a row as runs that each read one view of the
     /// rows (see `RowLayout.segments`). Spans are cut within a run, from its
     /// start, so that a span's sweep starts where the run's does and its
-    /// length is a whole number of the sweep's blocks.
+    /// length is a whole number of `sweep`'s 32-float blocks (`sweep12`'s
+    /// 36-float blocks divide it only for some periods; it sweeps the rest
+    /// with `sweep`).
     var pixelRuns: [Range<Int>] { get }
     func beginRow(_ rows: GatheredRows, workspace: ConvolutionEngine.Workspace)
     /// The `C * M` depthwise values of output pixels `pixels` of the row
