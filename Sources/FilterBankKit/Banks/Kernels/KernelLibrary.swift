@@ -291,7 +291,7 @@ public enum KernelLibrary {
             },
         KernelDefinition(
             name: "gabor", summary: "Gabor filter, real part (oriented stripes under a Gaussian envelope)",
-            formula: "x' = x cos(theta) + y sin(theta), y' = -x sin(theta) + y cos(theta): exp(-(x'^2 + gamma^2 y'^2) / (2 sigma^2)) cos(2 pi x'/lambda + psi)",
+            formula: "x' = x cos(theta) + y sin(theta), y' = -x sin(theta) + y cos(theta), e = exp(-(x'^2 + gamma^2 y'^2) / (2 sigma^2)): e (cos(2 pi x'/lambda + psi) - k), k = sum(e cos(...)) / sum(e), so the kernel sums to 0",
             parameters: [KernelParameter("theta", .number, default: .number(0), "orientation of the wave vector, degrees (0: varies along x; 90: along y)"),
                          KernelParameter("sigma", .positiveNumber, default: .number(2), "envelope standard deviation along x', pixels"),
                          KernelParameter("lambda", .positiveNumber, default: .number(5), "wavelength, pixels"),
@@ -302,10 +302,17 @@ public enum KernelLibrary {
                 let s = a.number("sigma"), lambda = a.number("lambda"), gamma = a.number("gamma")
                 let n = try a.size(default: sizeRule(s / min(gamma, 1)), rule: "2*ceil(3*sigma/min(gamma,1))+1")
                 let (c, sn) = (cos(theta), sin(theta))
-                return sample(n) { x, y in
+                // The envelope e and the wave w on the grid; the wave's mean under the envelope,
+                // k = sum(e w) / sum(e), is taken out so that the sampled kernel sums to 0 (a flat
+                // region gives no response), as the even Gabor's DC term is removed in theory.
+                let envelope = sample(n) { x, y in
                     let xr = x * c + y * sn, yr = -x * sn + y * c
-                    return exp(-(xr * xr + gamma * gamma * yr * yr) / (2 * s * s)) * cos(2 * Double.pi * xr / lambda + psi)
+                    return exp(-(xr * xr + gamma * gamma * yr * yr) / (2 * s * s))
                 }
+                let wave = sample(n) { x, y in cos(2 * Double.pi * (x * c + y * sn) / lambda + psi) }
+                let weights = envelope.joined().reduce(0, +)
+                let dc = zip(envelope.joined(), wave.joined()).reduce(0) { $0 + $1.0 * $1.1 } / weights
+                return zip(envelope, wave).map { e, w in zip(e, w).map { $0 * ($1 - dc) } }
             },
         KernelDefinition(
             name: "sharpen", summary: "unsharp-style sharpening, sum 1",
