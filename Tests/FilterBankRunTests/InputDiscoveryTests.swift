@@ -298,10 +298,17 @@ struct OutputConflictTests {
         job.output.montage = ApplyJob.Montage(path: root + "/sheets/{stem}.png")
         let message = OutputConflicts.check(Self.items([root + "/in"], recursive: true), job: job)
         #expect(message == "\(root)/in/2019/IMG_1.png and \(root)/in/2020/IMG_1.png would both write the montage "
-                + "\(root)/sheets/IMG_1.png: output.montage.path does not mirror folders; run them separately")
+                + "\(root)/sheets/IMG_1.png: an absolute output.montage.path does not mirror folders; run them separately")
         #expect(OutputConflicts.check(Self.items([root + "/in/2020"]), job: job) == nil)
         job.output.montage = ApplyJob.Montage(path: root + "/sheet.png")
         #expect(OutputConflicts.check(Self.items([root + "/in/2020"]), job: job)?.hasSuffix("put {stem} in output.montage.path") == true)
+        // A relative path lies under each input's output folder, which mirrors the input folders.
+        job.output.montage = ApplyJob.Montage(path: "sheets/{stem}.png")
+        #expect(OutputConflicts.check(Self.items([root + "/in"], recursive: true), job: job) == nil)
+        job.output.montage = ApplyJob.Montage(path: "sheet.png")
+        let clash = OutputConflicts.check(Self.items([root + "/in/2020"]), job: job)
+        #expect(clash?.contains("\(root)/out/sheet.png") == true && clash?.hasSuffix("put {stem} in output.montage.path") == true,
+                "\(clash ?? "nil")")
     }
 
     @Test func templateCaptures() throws {

@@ -50,17 +50,33 @@ func sample(_ name: String) -> String { packageRoot.appendingPathComponent("Samp
 
 @Suite(.serialized) struct EndToEndTests {
     /// The README's quick start: the default `edges` bank on an RGB photo gives
-    /// six grayscale PNGs whose pixels are round(clamp(sobel, 0, 1) * 255).
+    /// six grayscale PNGs, mapped by the default `--map auto`: Sobel kernels
+    /// have both signs, so each channel is symmetric around 0 (mid-grey),
+    /// pixel = round(clamp(0.5 + 0.5 * sobel / max|sobel|, 0, 1) * 255), with
+    /// max|sobel| the channel's own (read back from the `--stats` sidecar).
     @Test func defaultBankOnARealPhoto() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
         let input = sample("jpeg-baseline-444-rocket.jpg")
-        let result = try runFilterbank(["apply", input, "-o", out.path])
+        let result = try runFilterbank(["apply", input, "-o", out.path, "--stats"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.isEmpty)
 
-        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted().filter { $0.hasSuffix(".png") }
         #expect(names == (0..<6).map { "jpeg-baseline-444-rocket_c\($0).png" })
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("jpeg-baseline-444-rocket.json"))) as! [String: Any]
+        #expect((stats["mapping"] as! [String: Any])["mode"] as? String == "auto")
+        let channels = stats["channels"] as! [[String: Any]]
+        var maxMagnitude: [Double] = []
+        for channel in channels {
+            #expect(channel["mode"] as? String == "symmetric")
+            let (lo, hi) = (channel["min"] as! Double, channel["max"] as! Double)
+            #expect(lo < 0 && hi > 0, "a gradient has both signs")
+            let m = max(-lo, hi)
+            maxMagnitude.append(m)
+            #expect(abs(channel["scale"] as! Double - 0.5 / m) <= 1e-6 * (0.5 / m))
+            #expect(channel["offset"] as? Double == 0.5)
+        }
 
         // Independent check: Sobel computed here, at sampled pixels, from the decoded input.
         let image = try ImageDecoder.decode(path: input).tensor
@@ -85,7 +101,8 @@ func sample(_ name: String) -> String { packageRoot.appendingPathComponent("Samp
                     let weight = m == 0 ? sobelX[i][j] : sobelX[j][i]
                     v += weight * px(y + i - 1, x + j - 1, c)
                 } }
-                let expected = Int((min(max(v, 0), 1) * 255).rounded())
+                #expect(abs(v) <= maxMagnitude[k] * (1 + 1e-5))
+                let expected = Int((min(max(0.5 + 0.5 * v / maxMagnitude[k], 0), 1) * 255).rounded())
                 let got = Int((written.tensor[0, y, x, 0] * 255).rounded())
                 // +-1: float32 summation order can move an exact .5 tie.
                 #expect(abs(got - expected) <= 1, "\(names[k]) at (\(y), \(x)): got \(got), expected \(expected)")

@@ -18,46 +18,74 @@ import FilterBankKit
         return (path, bank, input)
     }
 
+    /// The sheet of the small case at full tile size, as `SheetLayout` places it.
+    static func smallLayout(tileWidth: Int? = nil) -> SheetLayout {
+        SheetLayout(sourceWidth: 3, sourceHeight: 4, columns: 2, rows: 2, cells: [0, 1, 2, 3], tileWidth: tileWidth)
+    }
+
+    static func rgb(_ image: DecodedImage, _ x: Int, _ y: Int) -> RGB {
+        func level(_ c: Int) -> UInt8 { UInt8((image.tensor[0, y, x, c] * 255).rounded()) }
+        return RGB(level(0), level(1), level(2))
+    }
+
     @Test func montageGeometryAndPixels() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (input, bank, values) = try Self.smallCase(in: dir)
-        let sheet = dir.appendingPathComponent("sheet-{stem}.png").path
+        let sheet = dir.appendingPathComponent("sheet-{stem}.png").path  // absolute: taken as given
         let r = try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("out").path, "--bank", bank,
-                                   "--montage", sheet])
+                                   "--montage", sheet, "--map", "clamp"])
         #expect(r.status == 0, "\(r.stderr)")
         let image = try ImageDecoder.decode(path: dir.appendingPathComponent("sheet-small.png").path)
-        // 2 rows (input channels) x 2 columns (kernels) of 3x4 tiles, 2-pixel separators.
-        #expect(image.tensor.shape == TensorShape(batch: 1, height: 2 * 4 + 2, width: 2 * 3 + 2, channels: 1))
+        // 2 rows (input channels) x 2 columns (kernels) of 3x4 tiles, with labels, title and colour bar.
+        let layout = Self.smallLayout()
+        #expect(layout.tileWidth == 3 && layout.tileHeight == 4)
+        #expect(image.tensor.shape == TensorShape(batch: 1, height: layout.height, width: layout.width, channels: 3))
         let weights: [Float] = [1, 0.5]
         for k in 0..<4 {
             let (c, m) = (k / 2, k % 2)
-            let (ox, oy) = (m * 5, c * 6)
+            let origin = layout.tileOrigin(k)
             for y in 0..<4 { for x in 0..<3 {
-                let expected = PixelMapping.clampToUInt8(values[0, y, x, c] * weights[m])
-                let got = UInt8((image.tensor[0, oy + y, ox + x, 0] * 255).rounded())
-                #expect(got == expected, "tile \(k) at (\(y), \(x))")
+                let level = PixelMapping.clampToUInt8(values[0, y, x, c] * weights[m])
+                #expect(Self.rgb(image, origin.x + x, origin.y + y) == RGB(level, level, level), "tile \(k) at (\(y), \(x))")
             } }
+            // Left of each tile: separator or margin, never data.
+            #expect(Self.rgb(image, origin.x - 1, origin.y) == ContactSheet.background)
         }
-        for y in 0..<10 { #expect(image.tensor[0, y, 3, 0] == 1 && image.tensor[0, y, 4, 0] == 1, "separator column") }
-        for x in 0..<8 { #expect(image.tensor[0, 4, x, 0] == 1, "separator row") }
+        // Each label line holds text.
+        for k in 0..<4 {
+            let o = layout.cellOrigin(k)
+            var text = 0
+            for y in o.y..<(o.y + layout.labelHeight) { for x in o.x..<(o.x + layout.cellWidth) where Self.rgb(image, x, y) == ContactSheet.text { text += 1 } }
+            #expect(text > 15, "label of tile \(k)")
+        }
+        // The colour bar: black to white under clamp.
+        let bar = layout.bar
+        #expect(Self.rgb(image, bar.x, bar.y + 1) == RGB(0, 0, 0))
+        #expect(Self.rgb(image, bar.x + bar.width - 1, bar.y + 1) == RGB(255, 255, 255))
     }
 
-    @Test func colormapMontageIsRGB() throws {
+    @Test func montagePathsResolveUnderOutdirAndItsFoldersAreCreated() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (input, bank, values) = try Self.smallCase(in: dir)
-        // A bare name lands beside the channel files.
+        // The help's own example: a folder under OUTDIR, created.
         let r = try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("out").path, "--bank", bank,
-                                   "--montage", "{stem}-sheet.png", "--colormap", "viridis"])
+                                   "--montage", "sheets/{stem}.png", "--colormap", "viridis", "--map", "clamp"])
         #expect(r.status == 0, "\(r.stderr)")
-        let image = try ImageDecoder.decode(path: dir.appendingPathComponent("out/small-sheet.png").path)
+        let image = try ImageDecoder.decode(path: dir.appendingPathComponent("out/sheets/small.png").path)
         #expect(image.tensor.shape.channels == 3)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/small_c0.png").path))
         let level = PixelMapping.clampToUInt8(values[0, 2, 1, 0])
         let (red, green, blue) = Colormap.viridis.rgb(level)
-        #expect(UInt8((image.tensor[0, 2, 1, 0] * 255).rounded()) == red)
-        #expect(UInt8((image.tensor[0, 2, 1, 1] * 255).rounded()) == green)
-        #expect(UInt8((image.tensor[0, 2, 1, 2] * 255).rounded()) == blue)
+        let origin = Self.smallLayout().tileOrigin(0)
+        #expect(Self.rgb(image, origin.x + 1, origin.y + 2) == RGB(red, green, blue))
+        // A bad montage path is refused before any work: nothing is written.
+        let bad = try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("bad").path, "--bank", bank,
+                                     "--montage", "{stem}/{c}.png"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("has an unknown field {c}"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad").path))
     }
 
     @Test func jpegOutputsDecodeBack() throws {

@@ -8,6 +8,12 @@
 ///
 /// NaN maps to 0 (a NaN must never reach an integer conversion, which traps).
 public enum MappingMode: String, CaseIterable, Sendable {
+    /// The default: per output channel, `symmetric` when its weights have
+    /// both signs (or its bias is negative), so that 0 is mid-grey and
+    /// neither sign is lost; `clamp` when every weight is non-negative
+    /// (smoothing kernels, whose output stays in the input's range). See
+    /// `FilterBank.signedOutputs` and `resolved(signed:)`.
+    case auto
     /// `v` as it is: [0, 1] -> black..white, negatives black. TensorFlow-style images.
     case clamp
     /// Each range (see `MappingScope`) stretched from its own min..max to black..white;
@@ -19,7 +25,14 @@ public enum MappingMode: String, CaseIterable, Sendable {
     case symmetric
 
     /// Whether the mode needs the range's statistics before it can map anything.
-    public var needsStatistics: Bool { self == .minmax || self == .symmetric }
+    /// `auto` may (it does when some channel is signed).
+    public var needsStatistics: Bool { self == .minmax || self == .symmetric || self == .auto }
+
+    /// The mode one output channel gets: `auto` becomes `symmetric` for a
+    /// channel that can be negative, `clamp` otherwise; other modes stay.
+    public func resolved(signed: Bool) -> MappingMode {
+        self == .auto ? (signed ? .symmetric : .clamp) : self
+    }
 }
 
 /// Over what the range of `minmax` / `symmetric` is measured.
@@ -97,10 +110,12 @@ public struct ChannelMapping: Sendable, Equatable {
 
     /// The map for `mode` over a range with `statistics`, followed by the user's
     /// affine `userScale * x + userOffset` (applied before clamping).
-    public init(mode: MappingMode, statistics: ChannelStatistics?, userScale: Float = 1, userOffset: Float = 0) {
+    /// `signed` resolves `auto` (see `MappingMode.resolved(signed:)`).
+    public init(mode: MappingMode, statistics: ChannelStatistics?, userScale: Float = 1, userOffset: Float = 0,
+                signed: Bool = true) {
         var a: Float = 1, b: Float = 0, absolute = false
-        switch mode {
-        case .clamp:
+        switch mode.resolved(signed: signed) {
+        case .clamp, .auto:
             break
         case .abs:
             absolute = true

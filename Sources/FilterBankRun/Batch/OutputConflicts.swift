@@ -59,14 +59,16 @@ enum OutputConflicts {
                     + advice
             }
         }
-        // The contact sheet's path is the same for every folder: only its {stem} keeps inputs apart.
+        // A relative sheet path lies in the input's output folder (mirrored folders apart); an absolute
+        // one is the same for every folder, and only its {stem} keeps inputs apart.
         if let montage = job.output.montage?.path {
             var sheets: [String: Int] = [:]
             for (index, item) in items.enumerated() where item.isInput {
-                let sheet = PathText.normalize(montage.replacingOccurrences(of: "{stem}", with: OutputNaming.stem(of: item.path)))
+                let named = montage.replacingOccurrences(of: "{stem}", with: OutputNaming.stem(of: item.path))
+                let sheet = PathText.normalize(named.hasPrefix("/") ? named : outputs.folderPath(item.outputFolder) + "/" + named)
                 if let other = sheets.updateValue(index, forKey: sheet) {
                     return "\(items[other].path) and \(item.path) would both write the montage \(sheet): "
-                        + (montage.contains("{stem}") ? "\(job.names.montagePath) does not mirror folders; run them separately"
+                        + (montage.contains("{stem}") ? "an absolute \(job.names.montagePath) does not mirror folders; run them separately"
                                                       : "put {stem} in \(job.names.montagePath)")
                 }
             }

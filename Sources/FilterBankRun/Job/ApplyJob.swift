@@ -37,6 +37,12 @@ public struct ApplyJob: Sendable {
                          padding: geometry.padding, border: geometry.border)
     }
 
+    /// `output.maxOutputs` unless set: an input with more output channels
+    /// (times images) fails before any pixel is read.
+    public static let defaultMaxOutputs = 4096
+    /// `output.filesPerPass` unless set: channel files open at once.
+    public static let defaultFilesPerPass = 64
+
     /// An input whose header has been read and whose bank has been planned:
     /// its output paths are known and nothing has been written yet.
     public final class PreparedInput {
@@ -44,54 +50,112 @@ public struct ApplyJob: Sendable {
         /// Where its outputs go (the job's folder, or a folder under it).
         public let outputDirectory: String
         public let outputs: OutputFiles
-        public var inputShape: TensorShape { engine.plan.input }
-        public var outputShape: TensorShape { engine.plan.output }
+        public let plan: ConvolutionPlan
+        /// The output channels computed and written (`output.channels`, or all), sorted.
+        public let selected: [Int]
+        public var inputShape: TensorShape { plan.input }
+        /// `[N, H_out, W_out, K]` of the whole bank (all K channels, selected or not).
+        public var outputShape: TensorShape { plan.output }
         let source: any RowSource
-        let engine: ConvolutionEngine
+        /// The whole bank's engine path, which every pass uses, so that a
+        /// channel comes out the same in whichever pass it is computed.
+        private(set) lazy var enginePath = ConvolutionEngine.automaticPath(for: plan)
 
-        init(path: String, outputDirectory: String, outputs: OutputFiles, source: any RowSource, engine: ConvolutionEngine) {
+        init(path: String, outputDirectory: String, outputs: OutputFiles, plan: ConvolutionPlan, selected: [Int],
+             source: any RowSource) {
             self.path = path
             self.outputDirectory = outputDirectory
             self.outputs = outputs
+            self.plan = plan
+            self.selected = selected
             self.source = source
-            self.engine = engine
         }
 
         /// The same input, its rows read through `source` instead (which wraps this one's).
         func reading(through source: any RowSource) -> PreparedInput {
-            PreparedInput(path: path, outputDirectory: outputDirectory, outputs: outputs, source: source, engine: engine)
+            PreparedInput(path: path, outputDirectory: outputDirectory, outputs: outputs, plan: plan, selected: selected,
+                          source: source)
         }
     }
 
-    /// Opens `path` (header only), resolves and plans its bank, and names its
+    /// Opens `path` (header only), resolves and plans its bank, checks its
+    /// output count (`output.channels`, `output.maxOutputs`) and names its
     /// outputs under `outputDirectory` (default: the job's).
     public func prepare(input path: String, outputDirectory: String? = nil) throws(FileError) -> PreparedInput {
         let directory = outputDirectory ?? output.directory
-        let source = try InputRows.open(path: path, maxPixels: input.maxPixels, transforms: input.transforms,
-                                        allowTruncated: input.failOn.acceptsTruncatedFiles)
-        let engine: ConvolutionEngine
+        let source = try openRows(path)
+        let plan: ConvolutionPlan
         do {
-            engine = try ConvolutionEngine(input: source.shape, bank: filterBank(channels: source.shape.channels))
+            plan = try ConvolutionPlan(input: source.shape, bank: filterBank(channels: source.shape.channels))
         } catch {
             throw FileError(path: path, error)
         }
-        let shape = engine.plan.output
+        let shape = plan.output
+        var selected: [Int] = []
+        if let list = output.channels {
+            do { selected = try list.indices(count: shape.channels) } catch {
+                throw FileError(path: path, message: "\(error.description) (\(names.channels))")
+            }
+        }
+        let (total, overflow) = (output.channels == nil ? shape.channels : selected.count).multipliedReportingOverflow(by: shape.batch)
+        if overflow || total > output.maxOutputs {
+            let what = shape.batch > 1 ? "\(selected.count) output channels x \(shape.batch) images"
+                : plan.bank.pointwise == nil && output.channels == nil
+                ? "\(plan.input.channels) input channels x \(plan.bank.depthwise.multiplier) kernels" : "output channels"
+            throw FileError(path: path, message: "\(overflow ? "too many" : String(total)) outputs (\(what)), over the limit "
+                            + "of \(output.maxOutputs) (\(names.maxOutputs))")
+        }
+        if output.channels == nil { selected = Array(0..<shape.channels) }
         let stem = OutputNaming.stem(of: path)
         func inFolder(_ name: String) -> String { PathText.join(directory, name) }
+        let channelFiles: [String]
+        if output.format == .npy {
+            channelFiles = []
+        } else {
+            let all = try channelNames(stem: stem, plan: plan, input: path)
+            let ext = output.format == .png ? ".png" : ".jpg"
+            channelFiles = (0..<shape.batch).flatMap { n in selected.map { inFolder(all[n * shape.channels + $0] + ext) } }
+        }
         let outputs = OutputFiles(
-            channels: output.format == .npy ? []
-                : try channelNames(stem: stem, plan: engine.plan, input: path)
-                    .map { inFolder($0 + (output.format == .png ? ".png" : ".jpg")) },
+            channels: channelFiles,
             tensor: output.format == .npy ? inFolder(OutputNaming.tensorFileName(stem: stem)) : nil,
             montages: output.montage.map { montage in
                 (0..<shape.batch).map {
-                    // A bare file name goes beside the channel files (mirrored folders included); a path is taken as given.
+                    // Under the input's output folder, as every other output; an absolute path as given.
                     let file = montagePath(montage.path, stem: stem, batch: $0, batchCount: shape.batch)
-                    return file.contains("/") ? file : inFolder(file)
+                    return file.hasPrefix("/") ? file : inFolder(file)
                 }
             } ?? [],
             statistics: output.statistics ? inFolder(stem + ".json") : nil)
-        return PreparedInput(path: path, outputDirectory: directory, outputs: outputs, source: source, engine: engine)
+        return PreparedInput(path: path, outputDirectory: directory, outputs: outputs, plan: plan, selected: selected,
+                             source: source)
+    }
+
+    /// The input's rows, as `prepare` opens them.
+    func openRows(_ path: String) throws(FileError) -> any RowSource {
+        try InputRows.open(path: path, maxPixels: input.maxPixels, transforms: input.transforms,
+                           allowTruncated: input.failOn.acceptsTruncatedFiles)
+    }
+
+    /// The passes that compute a prepared input's selected outputs: one for
+    /// `.npy` (a single file), else groups of at most `output.filesPerPass`
+    /// channels, each with a bank cut down to what its channels need.
+    func passes(for prepared: PreparedInput) throws(FileError) -> [OutputSelection] {
+        let selected = prepared.selected
+        var size = output.format == .npy ? selected.count : max(1, output.filesPerPass)
+        // Whole input channels per pass where they fit, so that a depthwise pass keeps its multiplier.
+        let m = prepared.plan.bank.depthwise.multiplier
+        if prepared.plan.bank.pointwise == nil, output.channels == nil, size < selected.count, m <= size { size -= size % m }
+        var passes: [OutputSelection] = []
+        var start = 0
+        while start < selected.count {
+            let group = Array(selected[start..<min(start + size, selected.count)])
+            do { passes.append(try prepared.plan.bank.selecting(outputs: group)) } catch {
+                throw FileError(path: prepared.path, error)
+            }
+            start += size
+        }
+        return passes
     }
 
     /// Runs a prepared input: streams it through the engine in bands of rows
@@ -99,6 +163,12 @@ public struct ApplyJob: Sendable {
     /// image width, not the image height) into its outputs, which are written
     /// under temporary names and renamed into place only when all of them are
     /// complete: they appear all together or not at all.
+    ///
+    /// The selected channels are written in passes of at most
+    /// `output.filesPerPass` files (see `passes(for:)`): each pass reads the
+    /// input again (from memory when it is small) and computes only its
+    /// channels, so open files and encoder memory stay bounded however many
+    /// outputs there are.
     ///
     /// Refuses (before writing anything) an output that would replace the
     /// input itself, or an existing file unless `output.existing == .overwrite`;
@@ -115,53 +185,121 @@ public struct ApplyJob: Sendable {
             }
         }
         try AtomicFile.createDirectory(prepared.outputDirectory)
+        for sheet in files.montages where !PathText.dirname(sheet).isEmpty {
+            try AtomicFile.createDirectory(PathText.dirname(sheet))
+        }
         let shape = prepared.outputShape
-        let mappings = try channelMappings(for: prepared)
+        let passes = try self.passes(for: prepared)
+        let modes = channelModes(prepared)
+        let needsMeasuring = prepared.selected.contains { modes[$0].needsStatistics } && mapping.scope != .batch
+        let inputs = PassInputs(prepared, job: self, reads: passes.count * (needsMeasuring ? 2 : 1))
+        let mappings = try channelMappings(for: prepared, passes: passes, inputs: inputs)
         let staged = StagedFiles()
         var sinks: [any OutputSink] = []
         var images: ChannelImageSink?
         if let tensor = files.tensor {
-            sinks.append(try TensorNpySink(shape: shape, path: tensor, staged: staged))
+            var written = shape
+            written.channels = prepared.selected.count
+            sinks.append(try TensorNpySink(shape: written, path: tensor, staged: staged))
         } else {
-            let sink = ChannelImageSink(shape: shape, format: output.format, encoding: output.encoding, paths: files.channels,
-                                        staged: staged, measure: files.statistics != nil, mappings: mappings)
+            let sink = ChannelImageSink(shape: shape, format: output.format, encoding: output.encoding, colormap: output.colormap,
+                                        selected: prepared.selected, paths: files.channels, staged: staged,
+                                        measure: files.statistics != nil, mappings: mappings)
             images = sink
             sinks.append(sink)
         }
         if let montage = output.montage {
-            let layout = MontageLayout(bank: prepared.engine.plan.bank, tileWidth: shape.width, tileHeight: shape.height)
-            sinks.append(MontageSink(layout: layout, colormap: montage.colormap, outputWidth: shape.width, staged: staged,
+            sinks.append(MontageSink(montage: montage, plan: prepared.plan, selected: prepared.selected,
+                                     kernelNames: kernelNames(prepared.plan),
+                                     inputChannelNames: MontageSink.inputChannelNames(path: path, channels: prepared.inputShape.channels),
+                                     title: montageTitle(prepared), staged: staged,
                                      compression: output.encoding.pngCompression, mappings: mappings, paths: files.montages))
         }
         let sink = sinks.count == 1 ? sinks[0] : SinkGroup(sinks)
-        let source = prepared.source
         let policy = input.failOn, names = self.names
-        let runner = BandedConvolution(engine: prepared.engine)
-        for n in 0..<shape.batch {
-            try sink.beginImage(n)
-            try runner.run(fill: { (count, destination) throws(FileError) in
-                try source.readRows(count, into: destination)
-                try policy.check(source.warnings, input: path, names: names)
-            }, consume: { (rows, values) throws(FileError) in try sink.write(rows: rows, values: values) })
-            try sink.endImage()
+        for pass in passes {
+            let source = try inputs.source(for: pass, writing: true)
+            let runner = BandedConvolution(engine: try engine(for: pass, prepared: prepared))
+            for n in 0..<shape.batch {
+                try sink.beginImage(n, outputs: pass.outputs)
+                try runner.run(fill: { (count, destination) throws(FileError) in
+                    try source.readRows(count, into: destination)
+                    try policy.check(source.warnings, input: path, names: names)
+                }, consume: { (rows, values) throws(FileError) in try sink.write(rows: rows, values: values) })
+                try sink.endImage()
+            }
         }
         if let statistics = files.statistics, let images {
-            let report = StatisticsReport(input: path, bank: prepared.engine.plan.bank, output: shape, files: files.channels,
-                                          statistics: images.statistics, mappings: (0..<shape.batch).map(mappings),
-                                          mode: mapping.mode, scope: mapping.scope, bitDepth: output.encoding.bitDepth)
+            let report = StatisticsReport(input: path, bank: prepared.plan.bank, output: shape, selected: prepared.selected,
+                                          files: files.channels, statistics: images.statistics, mappings: mappings,
+                                          modes: modes, mode: mapping.mode, scope: mapping.scope,
+                                          bitDepth: output.encoding.bitDepth, colormap: output.colormap)
             try report.write(to: statistics, staged: staged)
         }
         try sink.finish()
         // A codec warns about the end of its file after the last row: checked before anything is moved into place.
-        try policy.check(source.warnings, input: path, names: names)
+        try policy.check(inputs.warnings, input: path, names: names)
         let written = try staged.commit()
-        return ApplyResult(input: path, outputs: written, warnings: source.warnings,
+        return ApplyResult(input: path, outputs: written, warnings: inputs.warnings,
                            inputShape: prepared.inputShape, outputShape: shape)
     }
 
     /// `prepare` then `execute`.
     public func run(input path: String) throws(FileError) -> ApplyResult {
         try execute(prepare(input: path))
+    }
+
+    /// What the settings alone say against `output.channels` and
+    /// `output.maxOutputs`, before any input is opened: a bank with a fixed
+    /// channel count has a known output count; any other has at least one
+    /// output per kernel. Inputs are checked again from their headers.
+    public func outputCountProblem() -> String? {
+        let known: Int, exact: Bool
+        if let fixed = bank.fixedChannels, let spec = try? bank.spec(channels: fixed) {
+            (known, exact) = (spec.outputChannels, true)
+        } else if let spec = try? bank.spec(channels: 1) {
+            (known, exact) = (spec.outputChannels, false)
+        } else {
+            return nil
+        }
+        if let list = output.channels {
+            if exact, list.largest >= known {
+                return "\(names.channels) '\(list)' names channel \(list.largest), but the bank has \(known) output channels (0-\(known - 1))"
+            }
+        } else if known > output.maxOutputs {
+            return "the bank has \(exact ? "" : "at least ")\(known) output channels, over the limit of \(output.maxOutputs) "
+                + "(\(names.maxOutputs); or \(names.channels))"
+        }
+        return nil
+    }
+
+    /// The engine of one pass, for the input shape it reads.
+    func engine(for pass: OutputSelection, prepared: PreparedInput) throws(FileError) -> ConvolutionEngine {
+        var shape = prepared.inputShape
+        shape.channels = pass.inputChannels.count
+        do {
+            return ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: pass.bank), path: prepared.enginePath)
+        } catch {
+            throw FileError(path: prepared.path, error)
+        }
+    }
+
+    /// Kernel names of a bank built from named kernels, by multiplier slot.
+    func kernelNames(_ plan: ConvolutionPlan) -> [String]? {
+        (try? bank.spec(channels: plan.input.channels))?.kernelNames
+    }
+
+    /// The contact sheet's title: input file, bank, mapping.
+    func montageTitle(_ prepared: PreparedInput) -> String {
+        let bankName: String
+        switch bank {
+        case let .kernels(_, name): bankName = name ?? (kernelNames(prepared.plan)?.joined(separator: ", ") ?? "kernels")
+        default: bankName = (try? bank.spec(channels: prepared.inputShape.channels))?.name ?? prepared.plan.bank.kind.rawValue + " bank"
+        }
+        var map = "map " + mapping.mode.rawValue
+        if mapping.mode.needsStatistics && mapping.scope != .channel { map += " (\(mapping.scope.rawValue))" }
+        if mapping.scale != 1 || mapping.offset != 0 { map += ", scale \(mapping.scale), offset \(mapping.offset)" }
+        return "\(PathText.basename(prepared.path)) · \(bankName) · \(map)"
     }
 
     /// The per-channel file names (without extension) of one input.
@@ -197,55 +335,71 @@ public struct ApplyJob: Sendable {
         return names
     }
 
-    /// The channel maps of each image: measured first (a statistics pass that
-    /// runs the convolution once more, holding nothing but the statistics)
-    /// when the mode needs a range and the scope is the image or the channel.
-    func channelMappings(for prepared: PreparedInput) throws(FileError) -> (Int) -> [ChannelMapping] {
-        let channels = prepared.outputShape.channels
+    /// The mode each output channel gets (`auto` resolved by its weights' signs).
+    func channelModes(_ prepared: PreparedInput) -> [MappingMode] {
+        let mode = mapping.mode
+        guard mode == .auto else { return Array(repeating: mode, count: prepared.outputShape.channels) }
+        return prepared.plan.bank.signedOutputs.map { mode.resolved(signed: $0) }
+    }
+
+    /// The channel maps of each image (`[n][k]`, every k; those not selected
+    /// unused): measured first (a statistics pass that runs the convolution
+    /// once more, holding nothing but the statistics) when a channel's mode
+    /// needs a range and the scope is the image or the channel.
+    func channelMappings(for prepared: PreparedInput, passes: [OutputSelection],
+                         inputs: PassInputs) throws(FileError) -> [[ChannelMapping]] {
+        let shape = prepared.outputShape
         let mapping = self.mapping
-        func map(_ statistics: ChannelStatistics?) -> ChannelMapping {
-            ChannelMapping(mode: mapping.mode, statistics: statistics, userScale: mapping.scale, userOffset: mapping.offset)
+        let modes = channelModes(prepared)
+        func map(_ k: Int, _ statistics: ChannelStatistics?) -> ChannelMapping {
+            ChannelMapping(mode: modes[k], statistics: statistics, userScale: mapping.scale, userOffset: mapping.offset)
         }
-        guard mapping.mode.needsStatistics else {
-            let one = map(nil)
-            return { _ in Array(repeating: one, count: channels) }
+        guard prepared.selected.contains(where: { modes[$0].needsStatistics }) else {
+            return Array(repeating: (0..<shape.channels).map { map($0, nil) }, count: shape.batch)
         }
         switch mapping.scope {
         case .batch:
             guard let runStatistics = mapping.runStatistics else {
                 throw FileError(path: prepared.path, message: "\(names.batchScope) needs the whole run's statistics first")
             }
-            let one = map(runStatistics)
-            return { _ in Array(repeating: one, count: channels) }
+            return Array(repeating: (0..<shape.channels).map { map($0, runStatistics) }, count: shape.batch)
         case .image, .channel:
             let perChannel = mapping.scope == .channel
-            let table: [[ChannelMapping]] = try measure(input: prepared.path).map { measured in
-                if perChannel { return measured.map(map) }
+            return try measure(prepared, passes: passes, inputs: inputs).map { measured in
+                if perChannel { return measured.indices.map { map($0, measured[$0]) } }
                 var all = ChannelStatistics()
-                for c in measured { all.merge(c) }
-                return Array(repeating: map(all), count: measured.count)
+                for k in prepared.selected { all.merge(measured[k]) }
+                return measured.indices.map { map($0, all) }
             }
-            return { n in table[n] }
         }
     }
 
-    /// Statistics of every output channel of every image of `path` (`[n][k]`),
-    /// from a pass that computes the convolution and keeps only the statistics.
+    /// Statistics of every selected output channel of every image of `path`
+    /// (`[n][k]`; channels not selected are empty), from passes that compute
+    /// the convolution and keep only the statistics.
     public func measure(input path: String) throws(FileError) -> [[ChannelStatistics]] {
         let prepared = try prepare(input: path)
+        let passes = try self.passes(for: prepared)
+        return try measure(prepared, passes: passes, inputs: PassInputs(prepared, job: self, reads: passes.count))
+    }
+
+    func measure(_ prepared: PreparedInput, passes: [OutputSelection], inputs: PassInputs) throws(FileError) -> [[ChannelStatistics]] {
         let shape = prepared.outputShape
-        let source = prepared.source
-        let runner = BandedConvolution(engine: prepared.engine)
-        var result: [[ChannelStatistics]] = []
-        for _ in 0..<shape.batch {
-            var channels = Array(repeating: ChannelStatistics(), count: shape.channels)
-            try runner.run(fill: { (count, destination) throws(FileError) in try source.readRows(count, into: destination) },
-                           consume: { (rows, values) throws(FileError) in
-                               for k in 0..<shape.channels {
-                                   channels[k].add(values + k, stride: shape.channels, count: rows.count * shape.width)
-                               }
-                           })
-            result.append(channels)
+        var result = Array(repeating: Array(repeating: ChannelStatistics(), count: shape.channels), count: shape.batch)
+        for pass in passes {
+            let source = try inputs.source(for: pass, writing: false)
+            let runner = BandedConvolution(engine: try engine(for: pass, prepared: prepared))
+            let outputs = pass.outputs, count = outputs.count
+            for n in 0..<shape.batch {
+                var channels = outputs.map { result[n][$0] }
+                try runner.run(fill: { (rows, destination) throws(FileError) in try source.readRows(rows, into: destination) },
+                               consume: { (rows, values) throws(FileError) in
+                                   for i in 0..<count {
+                                       channels[i].add(values + i, stride: count, count: rows.count * shape.width)
+                                   }
+                               })
+                for (i, k) in outputs.enumerated() { result[n][k] = channels[i] }
+            }
         }
         return result
     }

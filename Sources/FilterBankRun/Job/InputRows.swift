@@ -111,3 +111,87 @@ final class TransformedRowSource: RowSource {
         }
     }
 }
+
+/// Some of another source's channels, in a given order (a channel may be
+/// listed more than once): what a pass reads when its bank needs only those.
+final class ChannelSelectingRowSource: RowSource {
+    let base: any RowSource
+    let channels: [Int]
+    let shape: TensorShape
+    private var scratch: [Float] = []
+
+    init(_ base: any RowSource, channels: [Int]) {
+        precondition(channels.allSatisfy { $0 >= 0 && $0 < base.shape.channels })
+        self.base = base
+        self.channels = channels
+        var s = base.shape
+        s.channels = channels.count
+        shape = s
+    }
+
+    var warnings: [String] { base.warnings }
+
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
+        let from = base.shape.channels, to = channels.count, pixels = count * shape.width
+        if scratch.count < pixels * from { scratch = [Float](repeating: 0, count: pixels * from) }
+        try scratch.withUnsafeMutableBufferPointer { (buffer) throws(FileError) in
+            let source = buffer.baseAddress!
+            try base.readRows(count, into: source)
+            channels.withUnsafeBufferPointer { channels in
+                for p in 0..<pixels {
+                    for j in 0..<to { destination[p * to + j] = source[p * from + channels[j]] }
+                }
+            }
+        }
+    }
+}
+
+/// Where each pass of a job over one input reads its rows: the prepared
+/// source once (the first pass that writes), then the file opened again, or,
+/// when the input is small (`cacheLimit`) and read more than once, a copy of
+/// it in memory read once and shared by every pass.
+final class PassInputs {
+    /// Floats of input kept in memory to save decoding it again (64 MiB).
+    static let cacheLimit = 16 << 20
+
+    let prepared: ApplyJob.PreparedInput
+    let job: ApplyJob
+    let caches: Bool
+    private var tensor: Tensor?
+    private var preparedUsed = false
+
+    init(_ prepared: ApplyJob.PreparedInput, job: ApplyJob, reads: Int) {
+        self.prepared = prepared
+        self.job = job
+        caches = reads > 1 && prepared.inputShape.count <= Self.cacheLimit
+    }
+
+    /// What the codec warned about while the input was read.
+    var warnings: [String] { prepared.source.warnings }
+
+    /// The rows `pass` reads: the input channels its bank takes.
+    func source(for pass: OutputSelection, writing: Bool) throws(FileError) -> any RowSource {
+        let base: any RowSource
+        if caches {
+            if tensor == nil {
+                let shape = prepared.inputShape
+                var values = [Float](repeating: 0, count: shape.count)
+                let source = prepared.source
+                try values.withUnsafeMutableBufferPointer { (buffer) throws(FileError) in
+                    for n in 0..<shape.batch {
+                        try source.readRows(shape.height, into: buffer.baseAddress! + n * shape.imageCount)
+                    }
+                }
+                try job.input.failOn.check(source.warnings, input: prepared.path, names: job.names)
+                tensor = Tensor(shape: shape, values: values)
+            }
+            base = TensorRowSource(tensor!, warnings: prepared.source.warnings)
+        } else if writing && !preparedUsed {
+            preparedUsed = true
+            base = prepared.source
+        } else {
+            base = try job.openRows(prepared.path)
+        }
+        return pass.readsAllChannels ? base : ChannelSelectingRowSource(base, channels: pass.inputChannels)
+    }
+}

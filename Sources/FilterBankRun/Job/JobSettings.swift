@@ -47,6 +47,18 @@ extension ApplyJob {
         public var montage: Montage?
         /// Also write `<stem>.json`: per channel its source, statistics and exact mapping.
         public var statistics = false
+        /// Only these output channels are computed and written (`nil`: all).
+        public var channels: ChannelList?
+        /// Colours for the channel images: `gray` writes grayscale files,
+        /// another map 8-bit RGB PNGs or JPEGs.
+        public var colormap: Colormap = .gray
+        /// The most output channels (times images) one input may have,
+        /// checked from its header before any pixel is read.
+        public var maxOutputs = ApplyJob.defaultMaxOutputs
+        /// The most channel files written at once (each an open file and an
+        /// encoder): an input with more outputs is computed in passes of
+        /// this many channels, each pass computing only what its channels need.
+        public var filesPerPass = ApplyJob.defaultFilesPerPass
 
         public init(directory: String) { self.directory = directory }
     }
@@ -65,21 +77,30 @@ extension ApplyJob {
     /// A contact sheet per image (see `MontageLayout`).
     public struct Montage: Sendable, Equatable {
         /// Where it goes: fields `{stem}` and `{n}` as in `NameTemplate` (`{n}`
-        /// is added for a batch when absent). A bare file name is placed in the
-        /// input's output folder; a path is taken as given.
+        /// is added for a batch when absent), relative to the input's output
+        /// folder like every other output (folders in it are created); an
+        /// absolute path is taken as given.
         public var path: String
         public var colormap: Colormap
+        /// Tile width in pixels (tiles keep the outputs' aspect ratio, shrunk
+        /// by area averaging); `nil`: as wide as fits a sheet of
+        /// `MontageStyle.defaultMaxWidth` pixels; 0: full size.
+        public var tileWidth: Int?
+        /// Grid columns; `nil`: the bank's grid (see `SheetLayout`).
+        public var columns: Int?
 
-        public init(path: String, colormap: Colormap = .gray) {
+        public init(path: String, colormap: Colormap = .gray, tileWidth: Int? = nil, columns: Int? = nil) {
             self.path = path
             self.colormap = colormap
+            self.tileWidth = tileWidth
+            self.columns = columns
         }
     }
 
     /// How float outputs become pixels (see `MappingMode`), over what range,
     /// and the affine `scale * x + offset` applied before clamping.
     public struct Mapping: Sendable, Equatable {
-        public var mode: MappingMode = .clamp
+        public var mode: MappingMode = .auto
         public var scope: MappingScope = .channel
         public var scale: Float = 1
         public var offset: Float = 0
@@ -147,6 +168,8 @@ public struct SettingNames: Sendable, Equatable {
     public var batchScope = "mapping.scope = .batch"
     public var nameTemplate = "output.nameTemplate"
     public var montagePath = "output.montage.path"
+    public var maxOutputs = "output.maxOutputs"
+    public var channels = "output.channels"
 
     public init() {}
 }

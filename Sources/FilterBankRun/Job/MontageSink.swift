@@ -1,97 +1,178 @@
 import FilterBankIO
 import FilterBankKit
 
-/// A contact sheet per image: every output channel mapped to 8-bit levels and
-/// placed as a tile (see `MontageLayout`), then written as one PNG, grayscale
-/// or coloured with a `Colormap`, with white separators.
+/// A contact sheet per image (`ContactSheet`): every selected output channel
+/// shrunk by area averaging (`AreaResampler`) as its rows arrive, mapped with
+/// its channel's `ChannelMapping` to 8-bit levels and kept as a tile; at the
+/// end, drawn with labels, title and colour bar, and written as an RGB PNG a
+/// band of rows at a time.
 ///
-/// The tiles are held as 8-bit levels (one byte per output sample) until the
-/// image is complete: the sheet's rows mix channels whose rows arrive together,
-/// so it cannot be written band by band. That is the least it needs; no float
-/// plane is kept.
+/// Memory: the tiles' levels (one byte per tile pixel, so a sheet of at most
+/// 4096 pixels wide by default whatever the image size) and one band of the
+/// sheet's RGB rows; no float plane is kept. Passes (see `ApplyJob.execute`)
+/// fill different tiles of the same sheets.
 final class MontageSink: OutputSink {
-    let layout: MontageLayout
+    let layout: SheetLayout
+    let sourceWidth: Int
+    let sourceHeight: Int
     let colormap: Colormap
-    let outputWidth: Int
-    let channels: Int
-    let mappings: (_ n: Int) -> [ChannelMapping]
+    let title: String
+    /// Each tile's label without its range, in the order of `selected`.
+    let labels: [String]
+    let selected: [Int]
+    let mappings: [[ChannelMapping]]
     /// Image `n`'s sheet is `paths[n]`.
     let paths: [String]
     let staged: StagedFiles
     let compression: PNGCompression
-    private var levels: [UInt8] = []
-    private var current: [ChannelMapping] = []
+    private let tileOf: [Int: Int]
+    private var levels: [UnsafeMutablePointer<UInt8>?]
+    private var resamplers = Slots<AreaResampler?>([])
+    private var outputs: [Int] = []
     private var image = 0
 
-    init(layout: MontageLayout, colormap: Colormap, outputWidth: Int, staged: StagedFiles, compression: PNGCompression,
-         mappings: @escaping (_ n: Int) -> [ChannelMapping], paths: [String]) {
-        self.layout = layout
-        self.colormap = colormap
-        self.outputWidth = outputWidth
-        self.channels = layout.count
-        self.staged = staged
-        self.compression = compression
+    /// - Parameters:
+    ///   - inputChannelNames: names for the input channels in labels (`R`, `G`, `B`...), or nil for `in<c>`.
+    init(montage: ApplyJob.Montage, plan: ConvolutionPlan, selected: [Int], kernelNames: [String]?,
+         inputChannelNames: [String]?, title: String, staged: StagedFiles, compression: PNGCompression,
+         mappings: [[ChannelMapping]], paths: [String]) {
+        let bank = plan.bank
+        let m = bank.depthwise.multiplier
+        let grid = SheetLayout.arrangement(outputs: selected, multiplier: bank.pointwise == nil ? m : nil,
+                                           columns: montage.columns)
+        let shape = plan.output
+        layout = SheetLayout(sourceWidth: shape.width, sourceHeight: shape.height, columns: grid.columns, rows: grid.rows,
+                             cells: grid.cells, tileWidth: montage.tileWidth)
+        sourceWidth = shape.width
+        sourceHeight = shape.height
+        colormap = montage.colormap
+        self.title = title
+        let width = String(max(0, shape.channels - 1)).count
+        func padded(_ k: Int) -> String { String(repeating: "0", count: max(0, width - String(k).count)) + String(k) }
+        labels = selected.map { k in
+            guard bank.pointwise == nil else { return "o" + padded(k) }
+            let c = k / m, slot = k % m
+            let input = inputChannelNames.flatMap { c < $0.count ? $0[c] : nil } ?? "in\(c)"
+            let kernel = kernelNames.flatMap { slot < $0.count ? $0[slot] : nil } ?? "k\(slot)"
+            return "c" + padded(k) + " · " + input + " · " + kernel
+        }
+        self.selected = selected
         self.mappings = mappings
         self.paths = paths
+        self.staged = staged
+        self.compression = compression
+        var tileOf: [Int: Int] = [:]
+        for (i, k) in selected.enumerated() { tileOf[k] = i }
+        self.tileOf = tileOf
+        levels = Array(repeating: nil, count: shape.batch)
     }
 
-    func beginImage(_ n: Int) throws(FileError) {
+    deinit { for p in levels { p?.deallocate() } }
+
+    private var tileBytes: Int { layout.tileWidth * layout.tileHeight }
+
+    func beginImage(_ n: Int, outputs: [Int]) throws(FileError) {
         image = n
-        current = mappings(n)
-        levels = [UInt8](repeating: 255, count: layout.width * layout.height)  // separators and empty cells: white
-    }
-
-    func write(rows: Range<Int>, values: UnsafePointer<Float>) throws(FileError) {
-        let sheetWidth = layout.width
-        levels.withUnsafeMutableBufferPointer { sheet in
-            for k in 0..<channels {
-                let origin = layout.origin(of: k)
-                for (i, y) in rows.enumerated() {
-                    let destination = sheet.baseAddress! + (origin.y + y) * sheetWidth + origin.x
-                    current[k].map(values + i * outputWidth * channels + k, stride: channels, count: outputWidth,
-                                   into: destination)
-                }
-            }
+        self.outputs = outputs
+        if levels[n] == nil {
+            let bytes = max(1, tileBytes * selected.count)
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes)
+            p.initialize(repeating: 0, count: bytes)
+            levels[n] = p
+        }
+        let (w, h, tw, th) = (sourceWidth, sourceHeight, layout.tileWidth, layout.tileHeight)
+        let same = tw == w && th == h
+        resamplers = Slots(count: outputs.count) { _ in
+            same ? nil : AreaResampler(sourceWidth: w, sourceHeight: h, width: tw, height: th)
         }
     }
 
-    func endImage() throws(FileError) {
-        let target = paths[image]
-        let width = layout.width, height = layout.height, colorType: PNGColorType = colormap == .gray ? .gray : .rgb
-        let compression = self.compression
+    func write(rows: Range<Int>, values: UnsafePointer<Float>) throws(FileError) {
+        let channels = outputs.count, width = sourceWidth, tileWidth = layout.tileWidth, tileBytes = self.tileBytes
+        let tiles = outputs.map { tileOf[$0]! }
+        let maps = outputs.map { mappings[image][$0] }
+        let source = SharedMemory(values), sheet = SharedMemory(levels[image]!)
+        let resamplers = self.resamplers
+        // Each channel fills its own tile: channels on all cores.
+        Parallel.forEach(channels) { i, _ in
+            let tile = sheet.pointer + tiles[i] * tileBytes
+            let map = maps[i]
+            // Taken out of its slot while it works, so that its buffers are not copied on write.
+            var resampler = resamplers[i]
+            resamplers[i] = nil
+            for (r, y) in rows.enumerated() {
+                let row = UnsafePointer(source.pointer) + r * width * channels + i
+                if resampler != nil {
+                    resampler!.add(row, stride: channels) { ty, averaged in
+                        map.map(averaged, stride: 1, count: tileWidth, into: tile + ty * tileWidth)
+                    }
+                } else {
+                    map.map(row, stride: channels, count: width, into: tile + y * tileWidth)
+                }
+            }
+            resamplers[i] = resampler
+        }
+    }
+
+    func endImage() throws(FileError) {}
+
+    func finish() throws(FileError) {
+        for n in levels.indices {
+            guard let tiles = levels[n] else { continue }
+            try writeSheet(n, tiles: tiles)
+        }
+    }
+
+    /// The sheet of image `n`: labels carry each tile's range when the tiles' maps differ.
+    func sheet(_ n: Int) -> ContactSheet {
+        let maps = selected.map { mappings[n][$0] }
+        let uniform = maps.allSatisfy { $0 == maps[0] }
+        let labels = uniform ? self.labels : zip(self.labels, maps).map { $0 + " " + $1.rangeText }
+        return ContactSheet(layout: layout, title: title, labels: labels, colormap: colormap,
+                            bar: ColorBarLabels(mappings: maps))
+    }
+
+    private func writeSheet(_ n: Int, tiles: UnsafeMutablePointer<UInt8>) throws(FileError) {
+        let target = paths[n]
+        let sheet = self.sheet(n)
+        let width = layout.width, height = layout.height, compression = self.compression, tileBytes = self.tileBytes
         let writer = try staged.create(target) { (temporary) throws(FileError) in
             do throws(ImageError) {
-                return try PNGRowWriter(path: temporary, width: width, height: height, bitDepth: 8,
-                                        colorType: colorType, compression: compression)
+                return try PNGRowWriter(path: temporary, width: width, height: height, bitDepth: 8, colorType: .rgb,
+                                        compression: compression)
             } catch {
                 throw FileError(path: target, message: error.message)
             }
         }
+        let band = 64
+        let strip = UnsafeMutablePointer<UInt8>.allocate(capacity: band * width * 3)
+        defer { strip.deallocate() }
         do throws(ImageError) {
-            if colormap == .gray {
-                try levels.withUnsafeBufferPointer { (sheet) throws(ImageError) in
-                    try writer.writeRows(sheet.baseAddress!, rowStride: width, rows: layout.height)
-                }
-            } else {
-                let table = colormap.table
-                var row = [UInt8](repeating: 0, count: width * 3)
-                for y in 0..<layout.height {
-                    for x in 0..<width {
-                        let t = Int(levels[y * width + x]) * 3
-                        let isTile = layout.tile(at: x, y) != nil
-                        row[x * 3] = isTile ? table[t] : 255
-                        row[x * 3 + 1] = isTile ? table[t + 1] : 255
-                        row[x * 3 + 2] = isTile ? table[t + 2] : 255
-                    }
-                    try row.withUnsafeBufferPointer { (r) throws(ImageError) in
-                        try writer.writeRows(r.baseAddress!, rowStride: width * 3, rows: 1)
-                    }
-                }
+            var y = 0
+            while y < height {
+                let rows = y..<min(y + band, height)
+                sheet.render(rows: rows, tile: { UnsafePointer(tiles + $0 * tileBytes) }, into: strip)
+                try writer.writeRows(UnsafePointer<UInt8>(strip), rowStride: width * 3, rows: rows.count)
+                y = rows.upperBound
             }
             try writer.finish()
         } catch {
             throw FileError(path: target, message: error.message)
         }
-        levels = []
+    }
+}
+
+extension MontageSink {
+    /// Label names of an image's channels after the input transforms:
+    /// `gray`, `gray A`, `R G B`, `R G B A`; nil for arrays (`in<c>`).
+    static func inputChannelNames(path: String, channels: Int) -> [String]? {
+        guard !InputFile.isArray(path) else { return nil }
+        switch channels {
+        case 1: return ["gray"]
+        case 2: return ["gray", "A"]
+        case 3: return ["R", "G", "B"]
+        case 4: return ["R", "G", "B", "A"]
+        default: return nil
+        }
     }
 }

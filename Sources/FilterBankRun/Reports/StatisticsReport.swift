@@ -9,10 +9,13 @@ import FilterBankKit
 ///     v = (pixel / max_value - offset) / scale     (|v| when "absolute"; pixels at 0 or max_value may be clamped)
 struct StatisticsReport: Encodable {
     struct Mapping: Encodable {
+        /// The mode asked for (`auto` resolves per channel: see each channel's `mode`).
         let mode: String
         let scope: String
         let bit_depth: Int
         let max_value: Int
+        /// `gray`, or the colour map that made the files RGB (the pixel above is then the map's index).
+        let colormap: String
         let formula = "pixel = round(clamp(scale * (absolute ? |v| : v) + offset, 0, 1) * max_value); v = (pixel / max_value - offset) / scale"
     }
     struct Source: Encodable {
@@ -25,6 +28,8 @@ struct StatisticsReport: Encodable {
         let channel: Int
         let file: String
         let source: Source
+        /// The mode this channel got: with `auto`, `symmetric` for a channel whose weights have both signs, else `clamp`.
+        let mode: String
         let count: Int
         let min: Double?
         let max: Double?
@@ -42,27 +47,28 @@ struct StatisticsReport: Encodable {
     let mapping: Mapping
     let channels: [Channel]
 
-    init(input: String, bank: FilterBank, output: TensorShape, files: [String], statistics: [[ChannelStatistics]],
-         mappings: [[ChannelMapping]], mode: MappingMode, scope: MappingScope, bitDepth: Int) {
+    init(input: String, bank: FilterBank, output: TensorShape, selected: [Int], files: [String],
+         statistics: [[ChannelStatistics]], mappings: [[ChannelMapping]], modes: [MappingMode], mode: MappingMode,
+         scope: MappingScope, bitDepth: Int, colormap: Colormap) {
         self.input = input
         kind = bank.kind.rawValue
         depthwise_shape = bank.depthwise.shape
         pointwise_shape = bank.pointwise?.shape
         output_shape = output.dimensions
         mapping = Mapping(mode: mode.rawValue, scope: scope.rawValue, bit_depth: bitDepth,
-                          max_value: bitDepth == 16 ? 65535 : 255)
+                          max_value: bitDepth == 16 ? 65535 : 255, colormap: colormap.rawValue)
         let m = bank.depthwise.multiplier
         var list: [Channel] = []
         for n in 0..<output.batch {
-            for k in 0..<output.channels {
+            for (i, k) in selected.enumerated() {
                 let s = statistics[n][k]
                 let map = mappings[n][k]
                 let finite = s.count > 0
                 let source = bank.pointwise == nil
                     ? Source(input_channel: k / m, kernel: k % m, pointwise_output: nil)
                     : Source(input_channel: nil, kernel: nil, pointwise_output: k)
-                list.append(Channel(batch: n, channel: k, file: (files[n * output.channels + k] as NSString).lastPathComponent,
-                                    source: source, count: s.count,
+                list.append(Channel(batch: n, channel: k, file: (files[n * selected.count + i] as NSString).lastPathComponent,
+                                    source: source, mode: modes[k].rawValue, count: s.count,
                                     min: finite ? Double(s.minimum) : nil, max: finite ? Double(s.maximum) : nil,
                                     mean: finite ? s.mean : nil, std: finite ? s.standardDeviation : nil,
                                     absolute: map.absolute, scale: Double(map.scale), offset: Double(map.offset)))

@@ -74,6 +74,10 @@ struct Apply: ParsableCommand {
         job.names = .commandLine
         inputOptions.configure(&job)
         outputOptions.configure(&job)
+        if let problem = job.outputCountProblem() {
+            printError(problem)
+            throw ExitCode(64)
+        }
         let status = batchOptions.run(job, inputs: inputs)
         if status != 0 { throw ExitCode(status) }
     }
@@ -97,6 +101,8 @@ extension SettingNames {
         names.batchScope = "--map-scope batch"
         names.nameTemplate = "--name template"
         names.montagePath = "--montage path"
+        names.maxOutputs = "--max-outputs"
+        names.channels = "--channels"
         return names
     }()
 }

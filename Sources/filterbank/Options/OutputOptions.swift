@@ -12,11 +12,12 @@ struct OutputOptions: ParsableArguments {
     var quality: Int = 90
 
     @Option(help: ArgumentHelp("""
-        How float outputs become pixels: clamp (round(clamp(v, 0, 1) * max)), minmax (each range \
-        stretched from its min..max; constant -> mid-grey), abs (|v| clamped), symmetric (0 -> mid-grey, \
-        +-max|v| -> white/black).
+        How float outputs become pixels: auto (default: symmetric for a channel whose weights have both \
+        signs, clamp for one whose weights are all non-negative), clamp (round(clamp(v, 0, 1) * max)), \
+        minmax (each range stretched from its min..max; constant -> mid-grey), abs (|v| clamped), \
+        symmetric (0 -> mid-grey, +-max|v| -> white/black).
         """, valueName: "mode"))
-    var map: MappingMode = .clamp
+    var map: MappingMode = .auto
 
     @Option(name: .customLong("map-scope"), help: ArgumentHelp("""
         Range of minmax/symmetric: channel (each output channel), image (all channels of one image), \
@@ -49,13 +50,35 @@ struct OutputOptions: ParsableArguments {
     var stats = false
 
     @Option(help: ArgumentHelp("""
-        Also write a contact sheet of every output channel of an image to this PNG: one row per input \
-        channel and one column per kernel (depthwise), or a near-square grid (separable). Fields {stem} \
-        and {n} as in --name, e.g. 'sheets/{stem}.png'.
+        Write only these output channels, and compute only what they need: indices and ranges, e.g. 0,3,5-7.
+        """, valueName: "list"))
+    var channels: String?
+
+    @Option(name: .customLong("max-outputs"), help: ArgumentHelp("""
+        Refuse an input with more output channels (times images) than this, before reading its pixels (default 4096).
+        """, valueName: "n"))
+    var maxOutputs: Int = ApplyJob.defaultMaxOutputs
+
+    @Option(help: ArgumentHelp("""
+        Also write a labelled contact sheet of an image's output channels to this PNG, under OUTDIR: one \
+        row per input channel and one column per kernel (depthwise), or a near-square grid; a title and a \
+        colour bar. Fields {stem} and {n} as in --name, e.g. 'sheets/{stem}.png' (folders are created).
         """, valueName: "file.png"))
     var montage: String?
 
-    @Option(help: ArgumentHelp("Montage colours: gray, viridis, magma, coolwarm (diverging: use with --map symmetric).", valueName: "map"))
+    @Option(name: .customLong("tile-width"), help: ArgumentHelp("""
+        Contact sheet tile width in pixels (tiles shrunk by area averaging); 0 = full size. Default: the \
+        widest that keeps the sheet within 4096 pixels.
+        """, valueName: "w"))
+    var tileWidth: Int?
+
+    @Option(help: ArgumentHelp("Contact sheet columns (a grid filled row by row) instead of the bank's grid.", valueName: "n"))
+    var columns: Int?
+
+    @Option(help: ArgumentHelp("""
+        Colours for channel files and the contact sheet: gray, viridis, magma, coolwarm (diverging: 0 in the \
+        middle, as --map auto or symmetric put it). Other than gray, channel files are 8-bit RGB.
+        """, valueName: "map"))
     var colormap: Colormap = .gray
 
     func validate() throws {
@@ -69,10 +92,50 @@ struct OutputOptions: ParsableArguments {
         }
         if format == .jpeg && bitDepth != 8 { throw ValidationError("--format jpeg is 8-bit only; use png for --bit-depth 16") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1...100, got \(quality)") }
-        if let montage, !montage.lowercased().hasSuffix(".png") {
+        if let montage { try Self.validateMontage(montage) }
+        if colormap != .gray && format == .npy && montage == nil {
+            throw ValidationError("--colormap applies to image files and --montage, not to --format npy")
+        }
+        if colormap != .gray && bitDepth == 16 && format != .npy {
+            throw ValidationError("--colormap writes 8-bit RGB files: it cannot be used with --bit-depth 16")
+        }
+        guard maxOutputs > 0 else { throw ValidationError("--max-outputs must be a positive integer, got \(maxOutputs)") }
+        if let tileWidth, tileWidth < 0 { throw ValidationError("--tile-width must be 0 (full size) or a positive width, got \(tileWidth)") }
+        if let columns, columns <= 0 { throw ValidationError("--columns must be a positive integer, got \(columns)") }
+        if (tileWidth != nil || columns != nil) && montage == nil {
+            throw ValidationError("--tile-width and --columns apply to --montage")
+        }
+        if let channels {
+            let list: ChannelList
+            do { list = try ChannelList(parsing: channels) } catch { throw ValidationError("--channels: \(error.description)") }
+            if list.distinctCount > maxOutputs {
+                throw ValidationError("--channels '\(channels)' lists \(list.distinctCount) channels, over --max-outputs \(maxOutputs)")
+            }
+        }
+    }
+
+    /// A montage path: a .png file name, fields {stem} and {n} only, under OUTDIR.
+    static func validateMontage(_ montage: String) throws {
+        guard montage.lowercased().hasSuffix(".png"), !PathText.basename(montage).hasPrefix(".png") || montage.count > 4 else {
             throw ValidationError("--montage writes a PNG: give a file name ending in .png, got '\(montage)'")
         }
-        if colormap != .gray && montage == nil { throw ValidationError("--colormap applies to --montage") }
+        guard !montage.hasSuffix("/"), PathText.basename(montage).count > 4 else {
+            throw ValidationError("--montage '\(montage)' needs a file name before .png")
+        }
+        var rest = Substring(montage)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                throw ValidationError("--montage '\(montage)' has an unclosed '{'")
+            }
+            let field = rest[rest.index(after: open)..<close]
+            guard field == "stem" || field == "n" else {
+                throw ValidationError("--montage '\(montage)' has an unknown field {\(field)}; fields: {stem}, {n}")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        if !montage.hasPrefix("/"), montage.split(separator: "/").contains("..") {
+            throw ValidationError("--montage '\(montage)' must stay under OUTDIR: no '..' in it (or give an absolute path)")
+        }
     }
 
     func configure(_ job: inout ApplyJob) {
@@ -82,7 +145,10 @@ struct OutputOptions: ParsableArguments {
         job.output.encoding.bitDepth = bitDepth
         job.output.encoding.pngCompression = pngCompression.compression
         job.output.encoding.jpegQuality = quality
-        job.output.montage = montage.map { ApplyJob.Montage(path: $0, colormap: colormap) }
+        job.output.montage = montage.map { ApplyJob.Montage(path: $0, colormap: colormap, tileWidth: tileWidth, columns: columns) }
+        job.output.colormap = format == .npy ? .gray : colormap
+        job.output.channels = channels.flatMap { try? ChannelList(parsing: $0) }
+        job.output.maxOutputs = maxOutputs
         job.mapping.mode = map
         job.mapping.scope = mapScope
         job.mapping.scale = scale

@@ -28,6 +28,13 @@ extension ConvolutionEngine {
 
     /// The path for `plan` (`requested` if it can compute the bank exactly,
     /// else the automatic choice), and for `rank1` every kernel's factors.
+    /// The path `init(plan:)` chooses for `plan` by itself. A bank cut down
+    /// to some outputs (`FilterBank.selecting`) computed on the whole bank's
+    /// path gives each output bit for bit as the whole bank does.
+    public static func automaticPath(for plan: ConvolutionPlan) -> Path {
+        choosePath(for: plan, requested: nil).0
+    }
+
     static func choosePath(for plan: ConvolutionPlan, requested: Path?) -> (Path, [KernelFactorization]) {
         let f = plan.bank.depthwise
         let cm = f.outputChannels
