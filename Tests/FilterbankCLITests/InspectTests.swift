@@ -53,11 +53,33 @@ import FilterBankKit
                      "depthwise filter: [3, 3, 3, 2]  [kh, kw, C, M]",
                      "padding:          VALID: top 0, bottom 0, left 0, right 0",
                      "output:           [1, 199, 299, 6]",
-                     "    5  png-rgb8-coffee_c5.png  input channel 2 * kernel 1 (laplacian:neighbours=8)",
+                     "    5  png-rgb8-coffee_c5.png  symmetric  input channel 2 * kernel 1",
+                     "        (laplacian:neighbours=8)",
                      "  m=0 sobel-x (all channels): separable, relative error 0",
                      "  m=1 laplacian:neighbours=8 (all channels): not separable"] {
             #expect(result.stdout.contains(line), "missing: \(line)\n\(result.stdout)")
         }
+    }
+
+    /// Lines fit 80 columns; large numbers have their digits grouped; each
+    /// output says the mapping `--map auto` gives it.
+    @Test func textFitsEightyColumns() throws {
+        let result = try runFilterbank(["inspect", "--bank", "gabor:8", "--input-shape", "3000x4500x3", "--bias", "-0.5"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        for line in result.stdout.split(separator: "\n") { #expect(line.count <= 80, "\(line.count): \(line)") }
+        // 25 * 25 taps * 24 outputs * 13,500,000 pixels.
+        #expect(result.stdout.contains("  depthwise step                 15,000         202,500,000,000"), "\(result.stdout)")
+        #expect(result.stdout.contains("  0  <stem>_c00.png  symmetric  input channel 0 * kernel 0\n"
+                                       + "        (gabor:theta=0,sigma=2,lambda=5,gamma=0.5,psi=0,size=25)"))
+        let json = try Self.json(["--kernel", "sobel-x", "--kernel", "gaussian", "--input-shape", "8x8x1"])
+        #expect((json["outputs"] as? [[String: Any]])?.compactMap { $0["map"] as? String } == ["symmetric", "clamp"])
+        let kernels = try runFilterbank(["kernels"])
+        #expect(kernels.status == 0)
+        for line in kernels.stdout.split(separator: "\n") { #expect(line.count <= 80, "\(line.count): \(line)") }
+        let big = try runFilterbank(["kernels", "gabor:theta=30", "gaussian:sigma=5"])
+        for line in big.stdout.split(separator: "\n") { #expect(line.count <= 80, "\(line.count): \(line)") }
+        // Zero-mean Gabor: the sum shows as 0.
+        #expect(big.stdout.hasPrefix("gabor:theta=30,sigma=2,lambda=5,gamma=0.5,psi=0,size=25: 25x25, sum 0\n"), "\(big.stdout)")
     }
 
     @Test func torchAndKerasExportsReportTheSame() throws {
@@ -71,7 +93,8 @@ import FilterBankKit
     @Test func withoutAnInput() throws {
         let result = try runFilterbank(["inspect", "--bank", "compass"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        #expect(result.stdout.contains("input:            none given (--input IMAGE or --input-shape HxWxC for pads, output size and multiply-accumulates"))
+        #expect(result.stdout.contains("input:            none given (--input IMAGE or --input-shape HxWxC for pads,\n"
+                                       + "        output size and multiply-accumulates"))
         #expect(result.stdout.contains("depthwise filter: [3, 3, 1, 8]"))
         let json = try Self.json(["--bank", "blur-pyramid:2"])
         #expect(json["output"] == nil && json["channelsAssumed"] as? Bool == true)

@@ -72,6 +72,9 @@ public struct BankReport: Sendable, Equatable, Encodable {
         public let file: String
         /// `input channel 0 * kernel 1 (sobel-y)`, or `pointwise mix of depthwise channels 0-5`.
         public let from: String
+        /// The mapping `apply`'s default `--map auto` gives it: `symmetric`
+        /// when its weights have both signs (or its bias is negative), else `clamp`.
+        public let map: String
     }
 
     public struct Cost: Sendable, Equatable, Encodable {
@@ -149,6 +152,7 @@ public struct BankReport: Sendable, Equatable, Encodable {
         }
         let outputCount = bank.outputChannels
         let batch = input?.batch ?? 1
+        let signed = bank.signedOutputs
         outputs = (0..<outputCount).map { k in
             let file = OutputNaming.channelFileName(stem: stem, channel: k, channelCount: outputCount,
                                                     batch: 0, batchCount: batch, fileExtension: "png")
@@ -158,7 +162,7 @@ public struct BankReport: Sendable, Equatable, Encodable {
             } else {
                 from = "input channel \(k / m) * kernel \(k % m)" + (kernelName(k % m).map { " (\($0))" } ?? "")
             }
-            return OutputChannel(channel: k, file: file, from: from)
+            return OutputChannel(channel: k, file: file, from: from, map: MappingMode.auto.resolved(signed: signed[k]).rawValue)
         }
 
         let cost = plan.map(BankCost.init(plan:)) ?? BankCost(bank: bank, outputPixels: nil)
@@ -248,25 +252,27 @@ public struct BankReport: Sendable, Equatable, Encodable {
         if let bias { out.append("bias:             \(dims0(bias))") }
 
         out.append("")
-        out.append("output channels:")
+        out.append("output channels (map: what the default --map auto gives each):")
         let fileWidth = outputs.map(\.file.count).max() ?? 4
+        let numberWidth = max(3, String(max(0, outputs.count - 1)).count)
         for o in outputs {
-            out.append("  \(padLeft(String(o.channel), 3))  \(o.file.padding(toLength: max(fileWidth, 4), withPad: " ", startingAt: 0))  \(o.from)")
+            out.append("  \(padLeft(String(o.channel), numberWidth))  \(o.file.padding(toLength: max(fileWidth, 4), withPad: " ", startingAt: 0))"
+                       + "  \(o.map.padding(toLength: 9, withPad: " ", startingAt: 0))  \(o.from)")
         }
 
         out.append("")
         let perImage = input.map { $0[0] > 1 ? " (per image)" : "" } ?? ""
-        out.append("cost:                       parameters  multiply-accumulates\(perImage)")
+        out.append("cost:" + String(repeating: " ", count: 24) + "parameters    multiply-accumulates\(perImage)")
         func row(_ name: String, _ s: Cost.Step) {
-            let macs = s.multiplyAccumulates.map(String.init) ?? "-"
-            out.append("  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(padLeft(String(s.parameters), 10))  \(padLeft(macs, 20))")
+            let macs = s.multiplyAccumulates.map(TextWrap.grouped) ?? "-"
+            out.append("  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(padLeft(TextWrap.grouped(s.parameters), 12))  \(padLeft(macs, 22))")
         }
         row("standard convolution", cost.standard)
         row("depthwise step", cost.depthwise)
         row("pointwise step", cost.pointwise)
         row("separable (dw + pw)", cost.separable)
         out.append("  separable / standard = \(String(format: "%.4f", cost.ratio))" +
-                   (cost.biasParameters > 0 ? "; plus \(cost.biasParameters) bias values" : ""))
+                   (cost.biasParameters > 0 ? "; plus \(TextWrap.grouped(cost.biasParameters)) bias values" : ""))
 
         out.append("")
         out.append("kernel separability (rank 1: a column pass then a row pass):")
@@ -280,7 +286,7 @@ public struct BankReport: Sendable, Equatable, Encodable {
                 out.append("      column \(dims0(k.column))  row \(dims0(k.row))")
             }
         }
-        return out.joined(separator: "\n") + "\n"
+        return out.flatMap { TextWrap.wrap($0, continuation: "        ") }.joined(separator: "\n") + "\n"
     }
 
     private func dims0(_ values: [Float]) -> String {

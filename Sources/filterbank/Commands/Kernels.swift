@@ -1,5 +1,6 @@
 import ArgumentParser
 import FilterBankKit
+import FilterBankRun
 
 struct Kernels: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,9 @@ struct Kernels: ParsableCommand {
             Examples:
               filterbank kernels
               filterbank kernels gaussian:sigma=1.5 "2x1: -1, 1"
+
+            Output fits 80 columns: long lines wrap, and a kernel shows as many of its \
+            values around the anchor as fit.
             """
     )
 
@@ -40,14 +44,20 @@ struct Kernels: ParsableCommand {
 
     func run() throws {
         if specs.isEmpty {
-            print(Self.catalog(), terminator: "")
+            print(TextWrap.wrapLines(Self.catalog()), terminator: "")
             return
         }
         var blocks: [String] = []
         for text in specs {
             let kernel = try KernelSpec(parsing: text).kernel
-            var lines = ["\(kernel.name): \(kernel.width)x\(kernel.height), sum \(SpecText.number((kernel.sum * 1e6).rounded() / 1e6))"]
-            lines += KernelPreview.lines(kernel, maxSide: 15, decimals: 4).map { "  " + $0 }
+            var lines = TextWrap.wrap("\(kernel.name): \(kernel.width)x\(kernel.height), sum \(SpecText.number((kernel.sum * 1e6).rounded() / 1e6))")
+            // Up to 15x15 values around the anchor, fewer where the rows would pass 80 columns.
+            var side = 15, preview = KernelPreview.lines(kernel, maxSide: side, decimals: 4)
+            while side > 3, preview.contains(where: { $0.count + 2 > TextWrap.columns }) {
+                side -= 2
+                preview = KernelPreview.lines(kernel, maxSide: side, decimals: 4)
+            }
+            lines += preview.map { "  " + $0 }
             blocks.append(lines.joined(separator: "\n"))
         }
         print(blocks.joined(separator: "\n\n"))
