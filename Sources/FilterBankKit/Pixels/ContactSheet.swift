@@ -315,7 +315,7 @@ public struct ContactSheet: Sendable {
             let w = BitmapFont.width(of: zero.text, scale: s)
             let x = at - w / 2
             // A tick on the bar, and the text when it does not run into the end labels.
-            canvas.fill(x: at - s / 2, y: b.y + b.height, width: max(1, s), height: 2 * s, color: Self.text)
+            canvas.fill(x: at - s / 2, y: b.y + b.height, width: max(1, s), height: s, color: Self.text)
             if x > b.x + lowWidth + s, x + w + s < highX {
                 BitmapFont.draw(zero.text, x: x, y: textY, scale: s, color: Self.text, on: canvas)
             }

@@ -19,8 +19,11 @@ struct Apply: ParsableCommand {
             Outputs (OUTDIR is created when missing):
               --format png   OUTDIR/<stem>_c<k>.png: one grayscale PNG per output
                              channel k, zero-padded (_c0.._c5, _c00..);
-                             <stem>_n<i>_c<k>.png for a batch. With the default
-                             --map clamp, pixel = round(clamp(v, 0, 1) * 255).
+                             <stem>_n<i>_c<k>.png for a batch. The default
+                             --map auto puts 0 at mid-grey for kernels with
+                             both signs (Sobel): round(127.5 * (1 + v / max|v|));
+                             a kernel with no negative weight is clamped:
+                             round(clamp(v, 0, 1) * 255).
               --format jpeg  the same as grayscale JPEGs.
               --format npy   OUTDIR/<stem>.npy: the float32 output tensor
                              [N, H_out, W_out, K].
@@ -29,7 +32,7 @@ struct Apply: ParsableCommand {
               filterbank apply SampleImages -o out
               filterbank apply a.png b.jpg -o out --bank sep.json --strides 2
               filterbank apply img.jpg -o out --kernel sobel-x --kernel log:2 --map abs
-              filterbank apply img.jpg -o out --bank gabor:8 --montage '{stem}_sheet.png'
+              filterbank apply img.jpg -o out --bank gabor:8 --montage 'sheets/{stem}.png'
               filterbank apply img.npy -o out --depthwise dw.npy --format npy
               filterbank apply photos -r -o out --skip-existing --report run.jsonl
 
