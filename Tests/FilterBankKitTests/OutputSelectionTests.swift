@@ -31,10 +31,13 @@ import FilterBankKit
         #expect(selection.bank.depthwise.outputChannels == outputs.count)
         let part = try ReferenceConvolution.apply(selection.bank, to: Self.channels(input, selection.inputChannels))
         #expect(part.values == Self.channels(full, outputs).values)
-        // The engine agrees bit for bit with its own full run.
-        let engineFull = try ConvolutionEngine(input: input.shape, bank: bank).apply(to: input)
-        let enginePart = try ConvolutionEngine(input: part.shape.with(channels: selection.inputChannels.count, of: input.shape),
-                                               bank: selection.bank).apply(to: Self.channels(input, selection.inputChannels))
+        // The engine agrees bit for bit with its own full run, on the full bank's path (as a job's passes run).
+        let fullPlan = try ConvolutionPlan(input: input.shape, bank: bank)
+        let engineFull = ConvolutionEngine(plan: fullPlan).apply(to: input)
+        let partPlan = try ConvolutionPlan(input: part.shape.with(channels: selection.inputChannels.count, of: input.shape),
+                                           bank: selection.bank)
+        let enginePart = ConvolutionEngine(plan: partPlan, path: ConvolutionEngine.automaticPath(for: fullPlan))
+            .apply(to: Self.channels(input, selection.inputChannels))
         #expect(enginePart.values == Self.channels(engineFull, outputs).values)
     }
 
