@@ -26,13 +26,14 @@ import FilterBankKit
     }
 
     @Test func sheetsFitTheDefaultWidthAndTilesKeepTheirAspect() {
-        // A 16 MP photo through the edges bank: 3 rows x 2 columns of 4928 x 3264 outputs.
-        let l = SheetLayout(sourceWidth: 4928, sourceHeight: 3264, columns: 2, rows: 3, cells: Array(0..<6))
+        // The 16 MP sample photo through the edges bank: 3 rows x 2 columns of 5312 x 2988 outputs.
+        let l = SheetLayout(sourceWidth: 5312, sourceHeight: 2988, columns: 2, rows: 3, cells: Array(0..<6))
         #expect(l.width <= SheetLayout.defaultMaxWidth && l.width >= SheetLayout.defaultMaxWidth - l.columns)
-        #expect(abs(Double(l.tileHeight) / Double(l.tileWidth) - 3264.0 / 4928.0) < 0.002)
-        #expect(l.scale > 1)  // text grows with the tiles
-        let full = SheetLayout(sourceWidth: 4928, sourceHeight: 3264, columns: 2, rows: 3, cells: Array(0..<6), tileWidth: 0)
-        #expect(full.tileWidth == 4928 && full.tileHeight == 3264)
+        #expect(abs(Double(l.tileHeight) / Double(l.tileWidth) - 2988.0 / 5312.0) < 0.002)
+        #expect(l.scale == 4)  // text grows with the tiles
+        #expect(l.width == 4096 && l.height == 3798 && l.tileWidth == 2016 && l.tileHeight == 1134)
+        let full = SheetLayout(sourceWidth: 5312, sourceHeight: 2988, columns: 2, rows: 3, cells: Array(0..<6), tileWidth: 0)
+        #expect(full.tileWidth == 5312 && full.tileHeight == 2988)
         let given = SheetLayout(sourceWidth: 400, sourceHeight: 200, columns: 2, rows: 1, cells: [0, 1], tileWidth: 100)
         #expect(given.tileWidth == 100 && given.tileHeight == 50 && given.scale == 1)
         // Never enlarged.
