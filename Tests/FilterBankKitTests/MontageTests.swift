@@ -140,6 +140,16 @@ import FilterBankKit
         #expect(clamp.rangeText == "0..1")
     }
 
+    @Test func labelsKeepWhatTellsKernelsApart() {
+        let gabor = (0..<3).map { "gabor:theta=\($0 * 60),sigma=2,lambda=5,gamma=0.5,psi=0,size=25" }
+        #expect(SheetLayout.shortKernelNames(gabor + ["sobel-x", "3x3:1,0,-1,2,0,-2,1,0,-1"])
+                == ["gabor:theta=0", "gabor:theta=60", "gabor:theta=120", "sobel-x", "3x3:1,0,-1,2,0,-2,1,0,-1"])
+        let pyramid = ["gaussian:sigma=1,size=7", "gaussian:sigma=2,size=13"]
+        #expect(SheetLayout.shortKernelNames(pyramid) == pyramid)
+        #expect(SheetLayout.shortKernelNames([gabor[1]]) == [gabor[1]])
+        #expect(SheetLayout.shortKernelNames([gabor[1], gabor[1]]) == [gabor[1], gabor[1]])
+    }
+
     @Test func compactNumbers() {
         let cases: [(Float, String)] = [(0, "0"), (0.8421, "0.842"), (-12.54, "-12.5"), (3.96, "3.96"), (1, "1"),
                                         (255, "255"), (1234, "1230"), (0.001234, "0.00123"), (1e6, "1.0e+6")]

@@ -118,6 +118,30 @@ public struct SheetLayout: Sendable, Equatable {
     }
 }
 
+extension SheetLayout {
+    /// Kernel names for tile labels, shortened to what tells them apart: of
+    /// kernels with the same base name, the `key=value` parameters they all
+    /// share are left out (`gabor:8`'s `gabor:theta=22.5,sigma=2,...` becomes
+    /// `gabor:theta=22.5`). Names without parameters, literals and a kernel
+    /// alone of its kind stay whole.
+    public static func shortKernelNames(_ names: [String]) -> [String] {
+        func parts(_ name: String) -> (base: Substring, parameters: [Substring])? {
+            guard let colon = name.firstIndex(of: ":") else { return nil }
+            let parameters = name[name.index(after: colon)...].split(separator: ",")
+            guard !parameters.isEmpty, parameters.allSatisfy({ $0.contains("=") }) else { return nil }
+            return (name[..<colon], parameters)
+        }
+        let parsed = names.map(parts)
+        return names.indices.map { i in
+            guard let (base, parameters) = parsed[i] else { return names[i] }
+            let kin = parsed.compactMap { $0 }.filter { $0.base == base }
+            guard kin.count > 1 else { return names[i] }
+            let kept = parameters.filter { p in !kin.allSatisfy { $0.parameters.contains(p) } }
+            return kept.isEmpty ? names[i] : base + ":" + kept.joined(separator: ",")
+        }
+    }
+}
+
 /// What the colour bar says: the values at its ends and where 0 falls.
 public struct ColorBarLabels: Sendable, Equatable {
     public var low: String

@@ -49,6 +49,7 @@ final class MontageSink: OutputSink {
         self.title = title
         let width = String(max(0, shape.channels - 1)).count
         func padded(_ k: Int) -> String { String(repeating: "0", count: max(0, width - String(k).count)) + String(k) }
+        let kernelNames = kernelNames.map(SheetLayout.shortKernelNames)
         labels = selected.map { k in
             guard bank.pointwise == nil else { return "o" + padded(k) }
             let c = k / m, slot = k % m
