@@ -139,6 +139,12 @@ import Glibc
         #expect(adaptive.stderr.contains("\(input): 6 outputs (3 input channels x 2 kernels), over the limit of 4 (--max-outputs)"),
                 "\(adaptive.stderr)")
         #expect(((try? Self.files(dir.appendingPathComponent("b"))) ?? []).isEmpty)
+        // A batch counts every image's outputs; a wide array is refused before its bank is built.
+        let batch = try Self.write(Self.random(TensorShape(batch: 2, height: 1, width: 1, channels: 3000), seed: 8), dir, "batch.npy")
+        let twice = try runFilterbank(["apply", batch, "-o", dir.appendingPathComponent("d").path])
+        #expect(twice.status == 1)
+        #expect(twice.stderr.contains("12000 outputs (6000 output channels x 2 images), over the limit of 4096 (--max-outputs)"),
+                "\(twice.stderr)")
         // A subset within the limit runs.
         #expect(try runFilterbank(["apply", input, "-o", dir.appendingPathComponent("c").path, "--max-outputs", "4",
                                    "--channels", "0-3"]).status == 0)

@@ -84,6 +84,18 @@ public struct ApplyJob: Sendable {
     public func prepare(input path: String, outputDirectory: String? = nil) throws(FileError) -> PreparedInput {
         let directory = outputDirectory ?? output.directory
         let source = try openRows(path)
+        // Kernels that adapt to the input: C * M outputs, checked before the bank is built for C channels.
+        if output.channels == nil, bank.fixedChannels == nil, let perChannel = try? bank.spec(channels: 1).outputChannels {
+            let input = source.shape
+            let (k, o1) = input.channels.multipliedReportingOverflow(by: perChannel)
+            let (total, o2) = k.multipliedReportingOverflow(by: input.batch)
+            if o1 || o2 || total > output.maxOutputs {
+                let what = input.batch > 1 ? "\(k) output channels x \(input.batch) images"
+                    : "\(input.channels) input channels x \(perChannel) kernels"
+                throw FileError(path: path, message: "\(o1 || o2 ? "too many" : String(total)) outputs (\(what)), over the limit "
+                                + "of \(output.maxOutputs) (\(names.maxOutputs))")
+            }
+        }
         let plan: ConvolutionPlan
         do {
             plan = try ConvolutionPlan(input: source.shape, bank: filterBank(channels: source.shape.channels))
@@ -97,9 +109,10 @@ public struct ApplyJob: Sendable {
                 throw FileError(path: path, message: "\(error.description) (\(names.channels))")
             }
         }
-        let (total, overflow) = (output.channels == nil ? shape.channels : selected.count).multipliedReportingOverflow(by: shape.batch)
+        let count = output.channels == nil ? shape.channels : selected.count
+        let (total, overflow) = count.multipliedReportingOverflow(by: shape.batch)
         if overflow || total > output.maxOutputs {
-            let what = shape.batch > 1 ? "\(selected.count) output channels x \(shape.batch) images"
+            let what = shape.batch > 1 ? "\(count) output channels x \(shape.batch) images"
                 : plan.bank.pointwise == nil && output.channels == nil
                 ? "\(plan.input.channels) input channels x \(plan.bank.depthwise.multiplier) kernels" : "output channels"
             throw FileError(path: path, message: "\(overflow ? "too many" : String(total)) outputs (\(what)), over the limit "
