@@ -44,6 +44,10 @@ cic_status cic_errno_status(cic_status status, int err, const char *_Nullable wh
    and the first read then fails with a less clear message). */
 FILE *_Nullable cic_open_input(const char *_Nonnull path, char *_Nullable errbuf, size_t errbuf_size);
 
+/* fdopen(dup(fd), "wb"): a writer's own stream on the caller's descriptor
+   (NULL with errno set on failure; the caller's fd stays open either way). */
+FILE *_Nullable cic_open_output(int fd);
+
 /* libpng error and warning callbacks (png_read.c), shared with the writer. The
    error pointer handed to libpng is the object's cic_diag. The error callback
    stores the message and errno, then png_longjmp()s to the entry point's setjmp;

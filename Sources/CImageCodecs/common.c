@@ -1,7 +1,9 @@
 /* Helpers shared by the readers and the writer, and format sniffing. */
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cic_common.h"
 
 void cic_copy_message(char *dst, size_t size, const char *src) {
@@ -87,4 +89,16 @@ cic_status cic_sniff_format(const char *path, cic_format *format,
     else if (n >= 4 && memcmp(head + 1, "PNG", 3) == 0) *format = CIC_FORMAT_PNG;
     else if (n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF) *format = CIC_FORMAT_JPEG;
     return CIC_OK;
+}
+
+FILE *cic_open_output(int fd) {
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) return NULL;
+    FILE *fp = fdopen(own, "wb");
+    if (fp == NULL) {
+        int err = errno;
+        close(own);
+        errno = err;
+    }
+    return fp;
 }

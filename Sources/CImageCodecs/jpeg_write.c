@@ -1,6 +1,7 @@
 /* JPEG writer (8-bit grayscale or RGB, baseline) on the libjpeg API, row by
-   row from the caller's buffer. On error the file is left as it is: the Swift
-   layer writes to a temporary name, renames, and removes it. See
+   row from the caller's buffer, into a descriptor the caller opened (never a
+   path: the Swift layer creates a temporary file with O_EXCL | O_NOFOLLOW,
+   renames it into place, or removes it). See
    CImageCodecs.h. */
 #include <errno.h>
 #include <setjmp.h>
@@ -62,7 +63,7 @@ cic_jpeg_write_options cic_jpeg_write_options_default(void) {
     return options;
 }
 
-cic_status cic_jpeg_writer_open(const char *path, uint32_t width, uint32_t height, cic_jpeg_color color,
+cic_status cic_jpeg_writer_open(int fd, uint32_t width, uint32_t height, cic_jpeg_color color,
                                 const cic_jpeg_write_options *options, cic_jpeg_writer **writer,
                                 char *errbuf, size_t errbuf_size) {
     *writer = NULL;
@@ -76,7 +77,7 @@ cic_status cic_jpeg_writer_open(const char *path, uint32_t width, uint32_t heigh
 
     cic_jpeg_writer *w = calloc(1, sizeof *w);
     if (w == NULL) return cic_errno_status(CIC_OUT_OF_MEMORY, ENOMEM, NULL, errbuf, errbuf_size);
-    w->fp = fopen(path, "wb");
+    w->fp = cic_open_output(fd);
     if (w->fp == NULL) {
         int err = errno;
         free(w);
@@ -167,11 +168,11 @@ void cic_jpeg_writer_abort(cic_jpeg_writer *w) {
     free(w);
 }
 
-cic_status cic_jpeg_write(const char *path, const void *samples, uint32_t width, uint32_t height,
+cic_status cic_jpeg_write(int fd, const void *samples, uint32_t width, uint32_t height,
                           cic_jpeg_color color, size_t row_stride, const cic_jpeg_write_options *options,
                           char *errbuf, size_t errbuf_size) {
     cic_jpeg_writer *w = NULL;
-    cic_status status = cic_jpeg_writer_open(path, width, height, color, options, &w, errbuf, errbuf_size);
+    cic_status status = cic_jpeg_writer_open(fd, width, height, color, options, &w, errbuf, errbuf_size);
     if (status != CIC_OK) return status;
     status = cic_jpeg_writer_write_rows(w, samples, row_stride, height, errbuf, errbuf_size);
     if (status != CIC_OK) {

@@ -1,6 +1,6 @@
 /* PNG writer (gray, gray+alpha, RGB, RGBA; 8- or 16-bit) on libpng, row by
-   row from the caller's buffer. On error the file is left as it is: the Swift layer writes to a
-   temporary name and renames, and removes it. See CImageCodecs.h. */
+   row from the caller's buffer, into a descriptor the caller opened (never a path: the Swift
+   layer creates a temporary file with O_EXCL | O_NOFOLLOW, renames it into place, or removes it). See CImageCodecs.h. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -42,14 +42,14 @@ static cic_status failure(cic_png_writer *w, char *errbuf, size_t errbuf_size) {
     return strstr(w->diag.error, "ut of memory") != NULL ? CIC_OUT_OF_MEMORY : CIC_WRITE_FAILED;
 }
 
-cic_status cic_png_writer_open(const char *path, uint32_t width, uint32_t height, uint32_t bit_depth,
+cic_status cic_png_writer_open(int fd, uint32_t width, uint32_t height, uint32_t bit_depth,
                                const cic_png_write_options *options, cic_png_writer **writer,
                                char *errbuf, size_t errbuf_size) {
-    return cic_png_writer_open_color(path, width, height, bit_depth, CIC_PNG_COLOR_GRAY, options,
+    return cic_png_writer_open_color(fd, width, height, bit_depth, CIC_PNG_COLOR_GRAY, options,
                                      writer, errbuf, errbuf_size);
 }
 
-cic_status cic_png_writer_open_color(const char *path, uint32_t width, uint32_t height, uint32_t bit_depth,
+cic_status cic_png_writer_open_color(int fd, uint32_t width, uint32_t height, uint32_t bit_depth,
                                      cic_png_color color, const cic_png_write_options *options,
                                      cic_png_writer **writer, char *errbuf, size_t errbuf_size) {
     *writer = NULL;
@@ -73,7 +73,7 @@ cic_status cic_png_writer_open_color(const char *path, uint32_t width, uint32_t 
 
     cic_png_writer *w = calloc(1, sizeof *w);
     if (w == NULL) return cic_errno_status(CIC_OUT_OF_MEMORY, ENOMEM, NULL, errbuf, errbuf_size);
-    w->fp = fopen(path, "wb");
+    w->fp = cic_open_output(fd);
     if (w->fp == NULL) {
         int err = errno;
         free(w);
@@ -91,6 +91,9 @@ cic_status cic_png_writer_open_color(const char *path, uint32_t width, uint32_t 
         return status;
     }
     png_init_io(w->png, w->fp);
+    /* libpng refuses to write more than 1,000,000 pixels each way by default: lift it to what the
+       reader accepts (png_read.c), so that every image that decodes can be written. */
+    png_set_user_limits(w->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     png_set_IHDR(w->png, w->info, width, height, (int)bit_depth, color_type,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_compression_level(w->png, o.zlib_level);
@@ -148,11 +151,11 @@ void cic_png_writer_abort(cic_png_writer *w) {
     free(w);
 }
 
-cic_status cic_png_write_gray(const char *path, const void *samples, uint32_t width, uint32_t height,
+cic_status cic_png_write_gray(int fd, const void *samples, uint32_t width, uint32_t height,
                               uint32_t bit_depth, size_t row_stride, const cic_png_write_options *options,
                               char *errbuf, size_t errbuf_size) {
     cic_png_writer *w = NULL;
-    cic_status status = cic_png_writer_open(path, width, height, bit_depth, options, &w, errbuf, errbuf_size);
+    cic_status status = cic_png_writer_open(fd, width, height, bit_depth, options, &w, errbuf, errbuf_size);
     if (status != CIC_OK) return status;
     status = cic_png_writer_write_rows(w, samples, row_stride, height, errbuf, errbuf_size);
     if (status != CIC_OK) {

@@ -42,7 +42,8 @@ private func listing(_ dir: String) throws -> [String] {
             }
             #expect(seen.count == 2 && seen[0] != seen[1])
             for temporary in seen {
-                #expect(temporary.hasPrefix(dir + "/.out.png.tmp-\(getpid())-"))
+                #expect(temporary.hasPrefix(dir + "/.out.png.tmp-\(TemporaryName.host)-\(getpid())-"))
+                #expect(TemporaryName.parse(String(temporary.dropFirst(dir.count + 1)))?.final == "out.png")
             }
             #expect(try listing(dir) == ["out.png"])
         }

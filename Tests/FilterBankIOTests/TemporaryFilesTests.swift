@@ -115,3 +115,95 @@ private typealias S = BankIOTestSupport
         }
     }
 }
+
+/// Temporary names nobody can predict, created without following links, and
+/// the removal of those that killed runs left behind.
+@Suite struct TemporaryNameTests {
+    /// A process id that is not running: a child that has exited and been reaped.
+    private static func deadPid() throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
+    }
+
+    private static func stale(_ dir: String, _ final: String, pid: Int32, host: String = TemporaryName.host) -> String {
+        dir + "/.\(final).tmp-\(host)-\(pid)-0123456789abcdef"
+    }
+
+    @Test func namesAreRandomHiddenAndParseBack() {
+        let a = TemporaryName.make(for: "/x/out.png"), b = TemporaryName.make(for: "/x/out.png")
+        #expect(a != b)
+        #expect(a.hasPrefix("/x/.out.png.tmp-\(TemporaryName.host)-\(getpid())-"))
+        let parsed = TemporaryName.parse(String(a.dropFirst(3)))
+        #expect(parsed?.final == "out.png" && parsed?.pid == getpid() && parsed?.host == TemporaryName.host)
+        // Names that are not of the form are never taken for temporary files.
+        for name in ["out.png", ".out.png.tmp-1-2", ".out.png.tmp-4049c22c-12-xyz", ".tmp-4049c22c-12-0123456789abcdef",
+                     ".a.tmp-4049c22c--5-0123456789abcdef", ".a.tmp-4049c22c-0-0123456789abcdef"] {
+            #expect(TemporaryName.parse(name) == nil, "\(name)")
+        }
+    }
+
+    @Test func creationNeverFollowsALinkAndNeverReplacesAFile() throws {
+        try S.withTemporaryDirectory { dir throws in
+            let victim = dir + "/victim.txt"
+            try Data("secret".utf8).write(to: URL(fileURLWithPath: victim))
+            try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: victim)
+            S.expectFileError("cannot create", "exists", path: dir + "/link") { _ = try OpenFile.createNew(dir + "/link") }
+            S.expectFileError("cannot create", path: dir + "/link") { _ = try OpenFile.createOrTruncate(dir + "/link") }
+            #expect(try String(contentsOfFile: victim, encoding: .utf8) == "secret")
+            // The public encoders, given a path, refuse a link there too.
+            let pixels: [UInt8] = [1, 2, 3, 4]
+            #expect(throws: ImageError.self) {
+                try pixels.withUnsafeBufferPointer { try PNGEncoder.writeGray($0, width: 2, height: 2, to: dir + "/link") }
+            }
+            #expect(throws: ImageError.self) {
+                try pixels.withUnsafeBufferPointer { try JPEGEncoder.writeGray($0, width: 2, height: 2, to: dir + "/link") }
+            }
+            #expect(try String(contentsOfFile: victim, encoding: .utf8) == "secret")
+        }
+    }
+
+    @Test func staleFilesOfKilledRunsAreRemovedAndNothingElse() throws {
+        try S.withTemporaryDirectory { dir throws in
+            let victim = dir + "/victim.txt"
+            try Data("secret".utf8).write(to: URL(fileURLWithPath: victim))
+            let dead = try Self.deadPid()
+            let staleFile = Self.stale(dir, "a.png", pid: dead)
+            let staleLink = Self.stale(dir, "a.png", pid: dead).replacingOccurrences(of: "0123", with: "4567")
+            let live = Self.stale(dir, "a.png", pid: getpid())             // this process: alive
+            let otherHost = Self.stale(dir, "a.png", pid: dead, host: "00000000")
+            let otherOutput = Self.stale(dir, "b.png", pid: dead)
+            for file in [staleFile, live, otherHost, otherOutput] {
+                try Data([1]).write(to: URL(fileURLWithPath: file))
+            }
+            try FileManager.default.createSymbolicLink(atPath: staleLink, withDestinationPath: victim)
+            let staged = StagedFiles(registry: TemporaryFiles())
+            let file = try staged.createFile(dir + "/a.png")
+            try file.close()
+            _ = try staged.commit()
+            let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
+            #expect(!left.contains(PathText.basename(staleFile)) && !left.contains(PathText.basename(staleLink)))
+            for kept in [live, otherHost, otherOutput] { #expect(left.contains(PathText.basename(kept)), "\(kept)") }
+            #expect(try String(contentsOfFile: victim, encoding: .utf8) == "secret")
+        }
+    }
+
+    @Test func aLinkPlantedInPlaceOfATemporaryFileIsNeverMovedIntoPlace() throws {
+        try S.withTemporaryDirectory { dir throws in
+            let victim = dir + "/victim.txt"
+            try Data("secret".utf8).write(to: URL(fileURLWithPath: victim))
+            let registry = TemporaryFiles()
+            let staged = StagedFiles(registry: registry)
+            let file = try staged.createFile(dir + "/out.png")
+            try file.close()
+            let temporary = try #require(registry.paths.first)
+            try FileManager.default.removeItem(atPath: temporary)
+            try FileManager.default.createSymbolicLink(atPath: temporary, withDestinationPath: victim)
+            S.expectFileError("was replaced by something else", path: dir + "/out.png") { _ = try staged.commit() }
+            #expect(!FilePaths.exists(dir + "/out.png"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["victim.txt"])
+        }
+    }
+}

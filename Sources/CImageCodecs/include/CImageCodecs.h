@@ -143,9 +143,13 @@ cic_png_write_options cic_png_write_options_fast(void);
 
 typedef struct cic_png_writer cic_png_writer;
 
-/* Creates (truncates) `path` and writes the header of a grayscale PNG with
-   `bit_depth` 8 or 16. `options` NULL means cic_png_write_options_fast(). */
-cic_status cic_png_writer_open(const char *path, uint32_t width, uint32_t height,
+/* Writes the header of a grayscale PNG with `bit_depth` 8 or 16 to the file
+   open for writing on `fd`. Every writer writes to its own duplicate of `fd`
+   (dup + fdopen), never opening a path itself: the caller keeps `fd` and may
+   close it as soon as open returns, whatever the status. `options` NULL
+   means cic_png_write_options_fast(). Width and height 1...2^31-1: the
+   writer lifts libpng's default limit of 1,000,000, as the reader does. */
+cic_status cic_png_writer_open(int fd, uint32_t width, uint32_t height,
                                uint32_t bit_depth,
                                const cic_png_write_options *_Nullable options,
                                cic_png_writer *_Nullable *_Nonnull writer,
@@ -164,7 +168,7 @@ void cic_png_writer_abort(cic_png_writer *_Nullable writer);
 
 /* Whole-plane helper: open + write_rows(height) + finish. On error the
    partial file is left in place for the caller to remove. */
-cic_status cic_png_write_gray(const char *path, const void *samples,
+cic_status cic_png_write_gray(int fd, const void *samples,
                               uint32_t width, uint32_t height, uint32_t bit_depth,
                               size_t row_stride,
                               const cic_png_write_options *_Nullable options,
@@ -230,7 +234,7 @@ typedef enum cic_png_color {
 /* cic_png_writer_open for any colour type: rows hold `color` interleaved
    samples per pixel (gray+alpha: G A; RGB: R G B; RGBA: R G B A), 8-bit, or
    16-bit in host byte order. cic_png_writer_open is this with GRAY. */
-cic_status cic_png_writer_open_color(const char *path, uint32_t width, uint32_t height,
+cic_status cic_png_writer_open_color(int fd, uint32_t width, uint32_t height,
                                      uint32_t bit_depth, cic_png_color color,
                                      const cic_png_write_options *_Nullable options,
                                      cic_png_writer *_Nullable *_Nonnull writer,
@@ -258,9 +262,10 @@ cic_jpeg_write_options cic_jpeg_write_options_default(void);
 
 typedef struct cic_jpeg_writer cic_jpeg_writer;
 
-/* Creates (truncates) `path` and writes the JPEG header. `options` NULL means
-   cic_jpeg_write_options_default(). Width and height 1...65500. */
-cic_status cic_jpeg_writer_open(const char *path, uint32_t width, uint32_t height,
+/* Writes the JPEG header to the file open on `fd` (a duplicate of it, as the
+   PNG writer does). `options` NULL means cic_jpeg_write_options_default().
+   Width and height 1...65500. */
+cic_status cic_jpeg_writer_open(int fd, uint32_t width, uint32_t height,
                                 cic_jpeg_color color,
                                 const cic_jpeg_write_options *_Nullable options,
                                 cic_jpeg_writer *_Nullable *_Nonnull writer,
@@ -279,7 +284,7 @@ void cic_jpeg_writer_abort(cic_jpeg_writer *_Nullable writer);
 
 /* Whole-image helper: open + write_rows(height) + finish. On error the
    partial file is left in place for the caller to remove. */
-cic_status cic_jpeg_write(const char *path, const void *samples,
+cic_status cic_jpeg_write(int fd, const void *samples,
                           uint32_t width, uint32_t height, cic_jpeg_color color,
                           size_t row_stride,
                           const cic_jpeg_write_options *_Nullable options,

@@ -11,10 +11,18 @@ import Darwin
 /// Writes files so that each is either complete or absent: never half written.
 ///
 /// The content goes to a hidden temporary file in the destination's directory,
-/// `.<name>.tmp-<pid>-<counter>`, which is then renamed over the final path with
-/// POSIX `rename(2)` (atomic within one file system). On any failure the
-/// temporary file is removed and a `FileError` naming the *final* path is thrown;
-/// an existing file at the final path is replaced only on success.
+/// named by `TemporaryName` (`.<name>.tmp-<host>-<pid>-<random>`), created with
+/// `O_CREAT | O_EXCL | O_NOFOLLOW` (a file or link already there is an error,
+/// never followed), which is then renamed over the final path with POSIX
+/// `rename(2)` (atomic within one file system; it replaces a link at the final
+/// path itself, never what the link points to). Before the rename the
+/// temporary name must still be the regular file that was created (same
+/// device and inode, checked with `lstat`), so that a link planted in its
+/// place is never moved into place. On any failure the temporary file is
+/// removed and a `FileError` naming the *final* path is thrown; an existing
+/// file at the final path is replaced only on success. Temporary files that
+/// killed runs left for the final path are removed first
+/// (`TemporaryName.removeStale`).
 ///
 /// Durability: the data is **not** `fsync`ed. A crash of the process cannot leave
 /// a partial output, but a power loss or kernel crash soon after writing may
@@ -23,8 +31,7 @@ import Darwin
 /// docs/performance.md), which dominates when writing thousands of channel
 /// images; callers that need durability must sync themselves.
 ///
-/// Safe to call from several threads at once: temporary names are unique per
-/// process (pid) and per call (an atomic counter).
+/// Safe to call from several threads at once: temporary names hold 64 random bits.
 public enum AtomicFile {
     /// Runs `body` with a temporary path to create and fill, then renames that file to `path`.
     ///
@@ -38,6 +45,7 @@ public enum AtomicFile {
     /// removed with the others when a run is interrupted.
     public static func write(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws(FileError) {
         let temporary = try temporaryPath(for: path)
+        TemporaryName.removeStale(for: path)
         defer { TemporaryFiles.process.forget(temporary) }
         do {
             try body(temporary)
@@ -47,6 +55,10 @@ public enum AtomicFile {
                 throw fileError.path == temporary ? FileError(path: path, message: fileError.message) : fileError
             }
             throw FileError(path: path, message: String(describing: error))
+        }
+        if let created = FileTree.status(temporary, followLinks: false), created.kind != .file {
+            unlink(temporary)
+            throw FileError(path: path, message: "the temporary file was replaced by something else; nothing was moved into place")
         }
         guard rename(temporary, path) == 0 else {
             let reason = errnoDescription()
@@ -96,18 +108,14 @@ public enum AtomicFile {
 
     // MARK: - Internals
 
-    private static let counter = Atomic<Int>(0)
-
-    /// `<dir>/.<name>.tmp-<pid>-<counter>` beside `path`.
+    /// A new temporary name beside `path` (`TemporaryName.make`).
     static func temporaryPath(for path: String) throws(FileError) -> String {
         let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty, name != ".", name != ".." else {
             throw FileError(path: path, message: "not a file path (no file name)")
         }
-        let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue
-        return "\(directory).\(name).tmp-\(getpid())-\(n)"
+        return TemporaryName.make(for: path)
     }
 
     /// Creates `path` (which must not exist), writes all of `parts` one after another, and closes it.
@@ -138,7 +146,7 @@ extension String {
 /// removed by `discard()` (and when the object goes away). Each temporary file
 /// is recorded in a `TemporaryFiles` registry while it exists.
 public final class StagedFiles {
-    private var pending: [(temporary: String, final: String)] = []
+    private var pending: [(temporary: String, final: String, identity: FileIdentity)] = []
     private var committed = false
     private let registry: TemporaryFiles
 
@@ -150,10 +158,20 @@ public final class StagedFiles {
     /// path and must create it (nothing exists there yet), and stages it.
     /// - Throws: `make`'s error, or a `FileError` when the registry no longer
     ///   creates files (an interrupted run).
+    ///
+    /// Temporary files that killed runs left for `final` are removed first
+    /// (`TemporaryName.removeStale`).
     public func create<T>(_ final: String, _ make: (_ temporaryPath: String) throws(FileError) -> T) throws(FileError) -> T {
         let temporary = try AtomicFile.temporaryPath(for: final)
+        TemporaryName.removeStale(for: final)
         let made = try registry.create(temporary) { () throws(FileError) in try make(temporary) }
-        pending.append((temporary, final))
+        // What was created, so that commit() moves this file and nothing planted in its place.
+        guard let created = FileTree.status(temporary, followLinks: false), created.kind == .file else {
+            unlink(temporary)
+            registry.forget(temporary)
+            throw FileError(path: final, message: "cannot create temporary file \(temporary): it is not a regular file")
+        }
+        pending.append((temporary, final, created.identity))
         return made
     }
 
@@ -162,10 +180,27 @@ public final class StagedFiles {
         try create(final) { (temporary) throws(FileError) in try OpenFile.createNew(temporary) }
     }
 
+    /// Creates an empty file for `final` under a temporary name and renames it
+    /// into place at once; returns it open for writing (a file written as it
+    /// goes, such as a run report, that must still never be created through
+    /// a planted link).
+    package static func createInPlace(_ final: String) throws(FileError) -> OpenFile {
+        let staged = StagedFiles()
+        let file = try staged.createFile(final)
+        _ = try staged.commit()
+        return file
+    }
+
     /// Renames every staged file into place, in order; returns the final paths.
     public func commit() throws(FileError) -> [String] {
         var done: [String] = []
         for (index, file) in pending.enumerated() {
+            guard let now = FileTree.status(file.temporary, followLinks: false), now.kind == .file,
+                  now.identity == file.identity else {
+                pending.removeFirst(index)
+                discard()
+                throw FileError(path: file.final, message: "the temporary file \(file.temporary) was replaced by something else; nothing was moved into place")
+            }
             guard rename(file.temporary, file.final) == 0 else {
                 let reason = AtomicFile.errnoDescription()
                 pending.removeFirst(index)

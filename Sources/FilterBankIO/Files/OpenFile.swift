@@ -24,13 +24,40 @@ package final class OpenFile {
 
     /// Creates `path`, which must not exist yet (`O_EXCL`: a file or link
     /// already there is an error, never followed or replaced), for writing.
+    /// (`O_EXCL` with `O_CREAT` already refuses a link; the call passes
+    /// `O_NOFOLLOW` as well, so that no system can read the flags as leave to
+    /// follow a link in the last component.) Files are created with mode 0666
+    /// less the umask (0644 under the usual umask 022), as `open(2)` does.
     package static func createNew(_ path: String) throws(FileError) -> OpenFile {
-        try open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], verb: "cannot create")
+        try open(path, .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec], verb: "cannot create")
     }
 
-    /// Creates `path`, or empties it when it exists, for writing.
+    /// Creates `path`, or empties it when it exists, for writing. A symbolic
+    /// link at `path` is refused (`O_NOFOLLOW`), never written through.
     package static func createOrTruncate(_ path: String) throws(FileError) -> OpenFile {
-        try open(path, .writeOnly, options: [.create, .truncate, .closeOnExec], verb: "cannot create")
+        try open(path, .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec], verb: "cannot create")
+    }
+
+    /// Opens an existing `path` for writing without creating or truncating
+    /// it (a terminal, a pipe: what a report may be sent to).
+    package static func forWritingExisting(_ path: String) throws(FileError) -> OpenFile {
+        try open(path, .writeOnly, options: [.append, .closeOnExec], verb: "cannot open")
+    }
+
+    /// The descriptor, for a C writer that writes to a duplicate of it
+    /// (`CImageCodecs`); -1 once closed. It stays owned by this object.
+    package var rawDescriptor: Int32 { descriptor?.rawValue ?? -1 }
+
+    /// The file's device and inode (`fstat`): what a rename checks it still
+    /// moves the file this object created.
+    package func identity() throws(FileError) -> FileIdentity {
+        guard let descriptor else { throw FileError(path: path, message: "cannot read: the file is closed") }
+        do {
+            let status = try descriptor.stat()
+            return FileIdentity(device: UInt64(status.deviceID.rawValue), inode: UInt64(status.inode.rawValue))
+        } catch {
+            throw FileError(path: path, message: "cannot read: \(Self.reason(error))")
+        }
     }
 
     /// Opens `path` for reading. A missing file is "no such file".

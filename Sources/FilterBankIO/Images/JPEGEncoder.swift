@@ -17,9 +17,11 @@ public enum JPEGColorType: Equatable, Hashable, Sendable, CaseIterable {
 /// Writes 8-bit baseline JPEG files through libjpeg (the C target
 /// `CImageCodecs`): JFIF, libjpeg's accurate integer DCT, grayscale or RGB.
 ///
-/// Writes straight to the given path (creating or truncating it); on failure a
-/// partial file may be left there. Write to a temporary name and rename
-/// (`AtomicFile`) for all-or-nothing output.
+/// Writes straight to the given path (creating or truncating it; a symbolic
+/// link there is refused, never written through); on failure a partial file
+/// may be left there. Write to a temporary name and rename (`AtomicFile`) for
+/// all-or-nothing output. libjpeg writes to a descriptor opened here, never
+/// to a path.
 public enum JPEGEncoder {
     /// The most pixels a JPEG may have each way.
     public static let maxDimension = 65500
@@ -54,7 +56,7 @@ public enum JPEGEncoder {
 /// A JPEG written a band of rows at a time, like `PNGRowWriter`: grayscale
 /// by default, or RGB.
 ///
-/// Writes straight to `path`; `finish()` completes the file, and a writer
+/// Writes straight to `path`, or to a file the caller created; `finish()` completes the file, and a writer
 /// that is dropped unfinished closes it as it is (the caller, writing to a
 /// temporary name, removes it). One writer per thread.
 ///
@@ -71,7 +73,8 @@ public final class JPEGRowWriter {
     public private(set) var rowsWritten = 0
     private var handle: OpaquePointer?
 
-    /// Creates `path` and writes the JPEG header (SOI, JFIF APP0).
+    /// Creates `path` (or empties it; a symbolic link there is refused) and
+    /// writes the JPEG header (SOI, JFIF APP0).
     /// - Parameters:
     ///   - quality: 1...100 (a precondition): libjpeg's (`cjpeg`'s, Pillow's)
     ///     scale of its standard quantisation tables, forced to baseline
@@ -83,14 +86,24 @@ public final class JPEGRowWriter {
     /// - Throws: `ImageError` naming `path` (`.unsupported` for a size JPEG
     ///   cannot hold, over 65500 pixels each way; `.cannotOpen` when the file
     ///   cannot be created).
-    public init(path: String, width: Int, height: Int, quality: Int = JPEGEncoder.defaultQuality,
-                colorType: JPEGColorType = .gray, optimizeCoding: Bool = true) throws(ImageError) {
-        precondition((1...100).contains(quality), "JPEG quality must be 1...100, got \(quality)")
-        let limit = JPEGEncoder.maxDimension
-        guard width > 0, height > 0, width <= limit, height <= limit else {
-            throw ImageError(path: path, kind: .unsupported,
-                             message: "JPEG encode failed: a JPEG must be 1...\(limit) pixels each way, not \(width)x\(height)")
+    public convenience init(path: String, width: Int, height: Int, quality: Int = JPEGEncoder.defaultQuality,
+                            colorType: JPEGColorType = .gray, optimizeCoding: Bool = true) throws(ImageError) {
+        try Self.checkSize(width, height, path: path)   // before anything is created
+        let file: OpenFile
+        do { file = try OpenFile.createOrTruncate(path) } catch {
+            throw ImageError(path: path, kind: .cannotOpen, message: "JPEG encode failed: \(error.message)")
         }
+        try self.init(file: file, width: width, height: height, quality: quality, colorType: colorType,
+                      optimizeCoding: optimizeCoding)
+    }
+
+    /// Writes the JPEG header to `file`, a file this process created, through
+    /// its own duplicate of the descriptor (as `PNGRowWriter.init(file:...)`).
+    package init(file: OpenFile, width: Int, height: Int, quality: Int = JPEGEncoder.defaultQuality,
+                 colorType: JPEGColorType = .gray, optimizeCoding: Bool = true) throws(ImageError) {
+        precondition((1...100).contains(quality), "JPEG quality must be 1...100, got \(quality)")
+        let path = file.path
+        try Self.checkSize(width, height, path: path)
         self.path = path
         self.width = width
         self.height = height
@@ -99,10 +112,18 @@ public final class JPEGRowWriter {
         self.optimizeCoding = optimizeCoding
         var message = [CChar](repeating: 0, count: codecMessageCapacity)
         var options = cic_jpeg_write_options(quality: Int32(quality), optimize_coding: optimizeCoding ? 1 : 0)
-        let status = cic_jpeg_writer_open(path, UInt32(width), UInt32(height), colorType.cValue, &options,
+        let status = cic_jpeg_writer_open(file.rawDescriptor, UInt32(width), UInt32(height), colorType.cValue, &options,
                                           &handle, &message, codecMessageCapacity)
         guard status == CIC_OK, handle != nil else {
             throw ImageError(path: path, status: status, operation: "JPEG encode", detail: message, writing: true)
+        }
+    }
+
+    private static func checkSize(_ width: Int, _ height: Int, path: String) throws(ImageError) {
+        let limit = JPEGEncoder.maxDimension
+        guard width > 0, height > 0, width <= limit, height <= limit else {
+            throw ImageError(path: path, kind: .unsupported,
+                             message: "JPEG encode failed: a JPEG must be 1...\(limit) pixels each way, not \(width)x\(height)")
         }
     }
 

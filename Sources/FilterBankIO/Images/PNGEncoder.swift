@@ -102,9 +102,11 @@ public enum PNGColorType: Equatable, Hashable, Sendable, CaseIterable {
 /// Writes PNG files through libpng (the C target `CImageCodecs`): grayscale,
 /// and gray+alpha, RGB and RGBA (for colour montages), 8- or 16-bit.
 ///
-/// Writes straight to the given path (creating or truncating it); on failure a
-/// partial file may be left there. Write to a temporary name and rename
-/// (`AtomicFile`) for all-or-nothing output.
+/// Writes straight to the given path (creating or truncating it; a symbolic
+/// link there is refused, never written through); on failure a partial file
+/// may be left there. Write to a temporary name and rename (`AtomicFile`) for
+/// all-or-nothing output. libpng writes to a descriptor opened here, never to
+/// a path.
 public enum PNGEncoder {
     /// Writes an 8-bit grayscale PNG of `width * height` samples, row-major.
     /// - Throws: `ImageError` naming `path`.
@@ -161,9 +163,13 @@ public enum PNGEncoder {
         }
         precondition(count >= width * height, "\(count) samples for a \(width)x\(height) image")
         guard let samples else { preconditionFailure("no sample buffer") }
+        let file: OpenFile
+        do { file = try OpenFile.createOrTruncate(path) } catch {
+            throw ImageError(path: path, kind: .cannotOpen, message: "PNG encode failed: \(error.message)")
+        }
         var message = [CChar](repeating: 0, count: codecMessageCapacity)
         var options = compression.options
-        let status = cic_png_write_gray(path, samples, UInt32(width), UInt32(height), UInt32(bitDepth),
+        let status = cic_png_write_gray(file.rawDescriptor, samples, UInt32(width), UInt32(height), UInt32(bitDepth),
                                         width * bitDepth / 8, &options, &message, codecMessageCapacity)
         guard status == CIC_OK else {
             throw ImageError(path: path, status: status, operation: "PNG encode", detail: message, writing: true)
@@ -174,9 +180,10 @@ public enum PNGEncoder {
 /// A PNG written a band of rows at a time, so that no whole plane has to
 /// exist in memory: grayscale by default, or gray+alpha, RGB or RGBA.
 ///
-/// Writes straight to `path`; `finish()` completes the file, and a writer
-/// that is dropped unfinished closes it as it is (the caller, writing to a
-/// temporary name, removes it). One writer per thread.
+/// Writes straight to `path`, or to a file the caller created; `finish()`
+/// completes the file, and a writer that is dropped unfinished closes it as
+/// it is (the caller, writing to a temporary name, removes it). One writer
+/// per thread.
 public final class PNGRowWriter {
     public let path: String
     public let width: Int
@@ -186,20 +193,32 @@ public final class PNGRowWriter {
     public private(set) var rowsWritten = 0
     private var handle: OpaquePointer?
 
-    /// Creates `path` and writes the PNG header.
+    /// Creates `path` (or empties it; a symbolic link there is refused) and writes the PNG header.
     /// - Parameters:
     ///   - bitDepth: 8 or 16.
     ///   - colorType: samples per pixel and their order; rows then hold
     ///     `width * colorType.channels` interleaved samples.
     /// - Throws: `ImageError` naming `path` (`.unsupported` for a size PNG
     ///   cannot hold, `.cannotOpen` when the file cannot be created).
-    public init(path: String, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType = .gray,
-                compression: PNGCompression = .fast) throws(ImageError) {
-        precondition(bitDepth == 8 || bitDepth == 16)
-        guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
-            throw ImageError(path: path, kind: .unsupported,
-                             message: "PNG encode failed: a PNG must be 1...\(Int32.max) pixels each way, not \(width)x\(height)")
+    public convenience init(path: String, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType = .gray,
+                            compression: PNGCompression = .fast) throws(ImageError) {
+        try Self.checkSize(width, height, path: path)   // before anything is created
+        let file: OpenFile
+        do { file = try OpenFile.createOrTruncate(path) } catch {
+            throw ImageError(path: path, kind: .cannotOpen, message: "PNG encode failed: \(error.message)")
         }
+        try self.init(file: file, width: width, height: height, bitDepth: bitDepth, colorType: colorType,
+                      compression: compression)
+    }
+
+    /// Writes the PNG header to `file`, a file this process created (for
+    /// example a temporary file, `StagedFiles.createFile`), through its own
+    /// duplicate of the descriptor: `file` may be closed once this returns.
+    package init(file: OpenFile, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType = .gray,
+                 compression: PNGCompression = .fast) throws(ImageError) {
+        precondition(bitDepth == 8 || bitDepth == 16)
+        let path = file.path
+        try Self.checkSize(width, height, path: path)
         self.path = path
         self.width = width
         self.height = height
@@ -207,10 +226,17 @@ public final class PNGRowWriter {
         self.colorType = colorType
         var message = [CChar](repeating: 0, count: codecMessageCapacity)
         var options = compression.options
-        let status = cic_png_writer_open_color(path, UInt32(width), UInt32(height), UInt32(bitDepth),
+        let status = cic_png_writer_open_color(file.rawDescriptor, UInt32(width), UInt32(height), UInt32(bitDepth),
                                                colorType.cValue, &options, &handle, &message, codecMessageCapacity)
         guard status == CIC_OK, handle != nil else {
             throw ImageError(path: path, status: status, operation: "PNG encode", detail: message, writing: true)
+        }
+    }
+
+    fileprivate static func checkSize(_ width: Int, _ height: Int, path: String) throws(ImageError) {
+        guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
+            throw ImageError(path: path, kind: .unsupported,
+                             message: "PNG encode failed: a PNG must be 1...\(Int32.max) pixels each way, not \(width)x\(height)")
         }
     }
 

@@ -13,14 +13,15 @@ import Darwin
 ///
 /// The handler runs on its own queue (not in signal context), so it may do
 /// ordinary work: `BatchRun` stops handing out inputs, removes every temporary
-/// file of this process (`.<output>.tmp-<pid>-<n>`, see `AtomicFile` and
+/// file of this process (`.<output>.tmp-<host>-<pid>-<random>`, see `AtomicFile` and
 /// `TemporaryFiles`, which refuses to create any after that), says so in one
 /// line and exits with 128 + the signal (130, 143). Outputs already renamed
 /// into place are complete and stay; `--skip-existing` resumes the run.
 ///
 /// SIGKILL cannot be caught: after one, those temporary files stay behind,
 /// hidden and never mistaken for outputs (discovery skips hidden files), and
-/// may be deleted at any time.
+/// may be deleted at any time; the next run on this machine removes those of
+/// the outputs it writes (`TemporaryName.removeStale`).
 final class Interruption: Sendable {
     /// The signal sources, made in `init` and cancelled in `cancel`, only
     /// ever touched under the lock.

@@ -137,13 +137,14 @@ final class MontageSink: OutputSink {
         let target = paths[n]
         let sheet = self.sheet(n)
         let width = layout.width, height = layout.height, compression = self.compression, tileBytes = self.tileBytes
-        let writer = try staged.create(target) { (temporary) throws(FileError) in
-            do throws(ImageError) {
-                return try PNGRowWriter(path: temporary, width: width, height: height, bitDepth: 8, colorType: .rgb,
-                                        compression: compression)
-            } catch {
-                throw FileError(path: target, message: error.message)
-            }
+        let file = try staged.createFile(target)
+        defer { try? file.close() }   // the encoder keeps its own duplicate
+        let writer: PNGRowWriter
+        do throws(ImageError) {
+            writer = try PNGRowWriter(file: file, width: width, height: height, bitDepth: 8, colorType: .rgb,
+                                      compression: compression)
+        } catch {
+            throw FileError(path: target, message: error.message)
         }
         let band = 64
         let strip = UnsafeMutablePointer<UInt8>.allocate(capacity: band * width * 3)

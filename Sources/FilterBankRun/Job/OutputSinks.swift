@@ -104,27 +104,28 @@ final class ChannelImageSink: OutputSink {
 
     private func path(_ k: Int) -> String { paths[image * selected.count + position[k]] }
 
-    /// Opens channel `k`'s writer on a temporary name.
+    /// Opens channel `k`'s writer on a temporary file (`StagedFiles.createFile`:
+    /// `O_EXCL | O_NOFOLLOW`, an unpredictable name); the encoder writes to that descriptor.
     private func openWriter(_ k: Int) throws(FileError) -> any ChannelWriter {
         let final = path(k)
-        let (format, shape, encoding, rgb) = (format, shape, encoding, colormap != .gray)
-        return try staged.create(final) { (temporary) throws(FileError) -> any ChannelWriter in
-            do throws(ImageError) {
-                switch format {
-                case .png:
-                    return try PNGRowWriter(path: temporary, width: shape.width, height: shape.height,
-                                            bitDepth: encoding.bitDepth, colorType: rgb ? .rgb : .gray,
-                                            compression: encoding.pngCompression)
-                default:
-                    // Optimal Huffman tables would hold every coefficient (about 2 bytes a
-                    // sample) until the end: not while streaming K planes at once.
-                    return try JPEGRowWriter(path: temporary, width: shape.width, height: shape.height,
-                                             quality: encoding.jpegQuality, colorType: rgb ? .rgb : .gray,
-                                             optimizeCoding: false)
-                }
-            } catch {
-                throw FileError(path: final, message: error.message)
+        let rgb = colormap != .gray
+        let file = try staged.createFile(final)
+        defer { try? file.close() }   // the encoder keeps its own duplicate
+        do throws(ImageError) {
+            switch format {
+            case .png:
+                return try PNGRowWriter(file: file, width: shape.width, height: shape.height,
+                                        bitDepth: encoding.bitDepth, colorType: rgb ? .rgb : .gray,
+                                        compression: encoding.pngCompression)
+            default:
+                // Optimal Huffman tables would hold every coefficient (about 2 bytes a
+                // sample) until the end: not while streaming K planes at once.
+                return try JPEGRowWriter(file: file, width: shape.width, height: shape.height,
+                                         quality: encoding.jpegQuality, colorType: rgb ? .rgb : .gray,
+                                         optimizeCoding: false)
             }
+        } catch {
+            throw FileError(path: final, message: error.message)
         }
     }
 

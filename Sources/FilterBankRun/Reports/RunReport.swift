@@ -75,12 +75,23 @@ public final class RunReport: Sendable {
     /// nil once closed.
     private let file: Mutex<OpenFile?>
 
-    /// Creates (or truncates) the file.
+    /// Creates the file, replacing one already there: under a new temporary
+    /// name (`O_EXCL | O_NOFOLLOW`, see `AtomicFile`), renamed into place at
+    /// once, before any line is written, so that a link planted at `path` is
+    /// replaced, never written through, and lines appear as inputs finish.
+    /// A terminal or a pipe (a character device or FIFO at `path`) is written
+    /// to as it is.
     public init(path: String) throws(FileError) {
         self.path = path
         let opened: OpenFile
         do {
-            opened = path == "-" ? try OpenFile.standardOutput() : try OpenFile.createOrTruncate(path)
+            if path == "-" {
+                opened = try OpenFile.standardOutput()
+            } else if let existing = FileTree.status(path), existing.kind == .other {
+                opened = try OpenFile.forWritingExisting(path)
+            } else {
+                opened = try StagedFiles.createInPlace(path)
+            }
         } catch {
             throw FileError(path: path, message: error.message.replacingOccurrences(of: "cannot create", with: "cannot create the report"))
         }
