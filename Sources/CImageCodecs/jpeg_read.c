@@ -2,6 +2,7 @@
    the caller's buffer in batches of scanlines. See CImageCodecs.h. */
 #include <errno.h>
 #include <setjmp.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>     /* jpeglib.h needs FILE and size_t declared first */
@@ -10,9 +11,10 @@
 #include "cic_common.h"
 
 /* A progressive file can hold thousands of tiny scans that each cost a pass
-   over the image (libjpeg-turbo's advice for untrusted input); real encoders
-   write about 10. */
-#define CIC_JPEG_MAX_SCANS 1000
+   over the image (libjpeg-turbo's advice for untrusted input, whose fuzzers stop
+   at 500); real encoders write about 10, and at most about 20. The default limit,
+   which cic_read_limits.max_scans can raise. */
+#define CIC_JPEG_DEFAULT_MAX_SCANS 100
 
 struct cic_jpeg_reader {
     struct jpeg_decompress_struct cinfo;   /* client_data points back to this reader */
@@ -24,6 +26,7 @@ struct cic_jpeg_reader {
     cic_status own_error;                  /* set when our own callback raises the error */
     char eof_warning[JMSG_LENGTH_MAX];     /* libjpeg's "Premature end of JPEG file", once seen */
     int allow_truncated;                   /* CIC_JPEG_ALLOW_TRUNCATED: the EOF warning is only a warning */
+    uint32_t max_scans;
     uint8_t *exif;                         /* a copy of the first EXIF APP1's TIFF data, or NULL */
     size_t exif_length;
     size_t row_bytes;
@@ -55,15 +58,23 @@ static void on_emit_message(j_common_ptr cinfo, int level) {
     (*cinfo->err->format_message)(cinfo, text);
     cinfo->err->num_warnings++;
     cic_diag_warn_code(&r->diag, cinfo->err->msg_code, text);
-    if (cinfo->err->msg_code == JWRN_JPEG_EOF && r->eof_warning[0] == '\0')
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF && r->eof_warning[0] == '\0') {
         cic_copy_message(r->eof_warning, sizeof r->eof_warning, text);
+        /* Truncation is an error: stop here rather than let libjpeg pad the rest of
+           the image with grey, which would touch all of its (possibly huge) buffers
+           for a file of a few bytes. Unwinds like error_exit; failure() reports it. */
+        if (!r->allow_truncated) {
+            cic_copy_message(r->diag.error, sizeof r->diag.error, text);
+            longjmp(r->jump, 1);
+        }
+    }
 }
 
 static void on_progress(j_common_ptr cinfo) {
     cic_jpeg_reader *r = cinfo->client_data;
-    if (((j_decompress_ptr)cinfo)->input_scan_number > CIC_JPEG_MAX_SCANS) {
-        snprintf(r->diag.error, sizeof r->diag.error, "more than %d scans in a progressive JPEG",
-                 CIC_JPEG_MAX_SCANS);
+    if (((j_decompress_ptr)cinfo)->input_scan_number > (int)r->max_scans) {
+        snprintf(r->diag.error, sizeof r->diag.error,
+                 "more than %u scans in a progressive JPEG (real files have about 10 to 20)", r->max_scans);
         r->own_error = CIC_CORRUPT;
         longjmp(r->jump, 1);
     }
@@ -87,7 +98,10 @@ static cic_status failure(cic_jpeg_reader *r, char *errbuf, size_t errbuf_size) 
     r->failed = 1;
     if (r->eof_warning[0] != '\0') {   /* the error is a consequence of the missing data */
         char text[2 * CIC_MESSAGE_MAX];
-        snprintf(text, sizeof text, "%s (%s)", r->eof_warning, r->diag.error);
+        if (strcmp(r->diag.error, r->eof_warning) == 0)   /* stopped at the warning itself */
+            snprintf(text, sizeof text, "%s", r->eof_warning);
+        else
+            snprintf(text, sizeof text, "%s (%s)", r->eof_warning, r->diag.error);
         cic_copy_message(errbuf, errbuf_size, text);
         return CIC_TRUNCATED;
     }
@@ -132,6 +146,30 @@ cic_status cic_jpeg_open(const char *path, uint64_t max_pixels, cic_jpeg_reader 
 cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_pixels, uint32_t flags,
                                     cic_jpeg_reader **reader, cic_image_info *info,
                                     char *errbuf, size_t errbuf_size) {
+    cic_read_limits limits = {max_pixels, 0, 0, flags};
+    return cic_jpeg_open_limited(path, &limits, reader, info, errbuf, errbuf_size);
+}
+
+/* The bytes libjpeg's coefficient controller allocates for a buffered image
+   (jdcoefct.c: each component's blocks, rounded up to its sampling factors,
+   64 coefficients of 2 bytes each). */
+static uint64_t coefficient_bytes(const struct jpeg_decompress_struct *cinfo) {
+    uint64_t total = 0;
+    for (int c = 0; c < cinfo->num_components; c++) {
+        const jpeg_component_info *comp = &cinfo->comp_info[c];
+        uint64_t w = comp->width_in_blocks, h = comp->height_in_blocks;
+        uint64_t hs = comp->h_samp_factor > 0 ? (uint64_t)comp->h_samp_factor : 1;
+        uint64_t vs = comp->v_samp_factor > 0 ? (uint64_t)comp->v_samp_factor : 1;
+        total += ((w + hs - 1) / hs * hs) * ((h + vs - 1) / vs * vs) * 64 * 2;
+    }
+    return total;
+}
+
+cic_status cic_jpeg_open_limited(const char *path, const cic_read_limits *limits,
+                                 cic_jpeg_reader **reader, cic_image_info *info,
+                                 char *errbuf, size_t errbuf_size) {
+    const uint64_t max_pixels = limits->max_pixels;
+    const uint32_t flags = limits->flags;
     *reader = NULL;
     memset(info, 0, sizeof *info);
     cic_jpeg_reader *r = calloc(1, sizeof *r);
@@ -144,12 +182,16 @@ cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_pixels, uint3
     r->err.emit_message = on_emit_message;
     r->cinfo.client_data = r;
     r->allow_truncated = (flags & CIC_JPEG_ALLOW_TRUNCATED) != 0;
+    r->max_scans = limits->max_scans != 0 ? limits->max_scans : CIC_JPEG_DEFAULT_MAX_SCANS;
     if (setjmp(r->jump)) {
         cic_status status = failure(r, errbuf, errbuf_size);
         cic_jpeg_close(r);
         return status;
     }
     jpeg_create_decompress(&r->cinfo);     /* keeps err and client_data */
+    /* libjpeg's own cap: a buffered image larger than this would need a backing store,
+       which this build does not have, so the decoder fails instead of allocating. */
+    if (limits->max_memory != 0) r->cinfo.mem->max_memory_to_use = (long)(limits->max_memory > (uint64_t)LONG_MAX ? (uint64_t)LONG_MAX : limits->max_memory);
     r->progress.progress_monitor = on_progress;
     r->cinfo.progress = &r->progress;
     jpeg_stdio_src(&r->cinfo, r->fp);
@@ -193,6 +235,21 @@ cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_pixels, uint3
         cic_jpeg_close(r);
         return CIC_TOO_LARGE;
     }
+    /* A file with several scans (progressive, or baseline with one scan per
+       component) is buffered whole as DCT coefficients: check that before
+       jpeg_start_decompress allocates (and zeroes) them. */
+    uint64_t buffered = jpeg_has_multiple_scans(&r->cinfo) ? coefficient_bytes(&r->cinfo) : 0;
+    if (limits->max_memory != 0 && buffered > limits->max_memory) {
+        char text[CIC_MESSAGE_MAX];
+        snprintf(text, sizeof text, "a %ux%u JPEG with several scans needs %llu bytes for its coefficients, "
+                 "more than the memory budget of %llu bytes",
+                 (unsigned)r->cinfo.output_width, (unsigned)r->cinfo.output_height,
+                 (unsigned long long)buffered, (unsigned long long)limits->max_memory);
+        cic_copy_message(errbuf, errbuf_size, text);
+        cic_jpeg_close(r);
+        return CIC_TOO_LARGE;
+    }
+    info->buffered_bytes = buffered;
     /* jpeg_start_decompress waits for the first read: it allocates the
        decoder and reads a progressive file in full, which opening (to learn
        the shape, name outputs, or skip an input whose outputs exist) does not

@@ -16,7 +16,36 @@ struct cic_png_reader {
     uint32_t height, rows_read;
     size_t row_bytes;
     int interlaced, finished, failed;
+    uint64_t trailing_idat;     /* IDAT bytes read after the last row */
+    int stopped;                /* stopped reading trailing image data (a warning) */
 };
+
+/* After the last row libpng inflates whatever image data remains, 1 KB at a time
+   (png_read_finish_IDAT): a 1x1 image whose IDAT inflates to a gigabyte costs
+   seconds. This much compressed data after the last row is more than any encoder
+   leaves (the end of the zlib stream and its checksum); beyond it, reading stops. */
+#define CIC_PNG_TRAILING_IDAT_MAX 65536
+
+/* libpng's read callback: fread, with "Read Error" on a short read as libpng's
+   own stdio callback (failure() tells truncation by feof); after the last row,
+   stops once the image data goes on for more than CIC_PNG_TRAILING_IDAT_MAX. */
+static void read_data(png_structp png, png_bytep data, size_t length) {
+    cic_png_reader *r = png_get_io_ptr(png);
+    /* libpng counts a pass's rows before it reads what follows the last one
+       (png_read_finish_row, then png_read_finish_IDAT): the image is complete when
+       the current row number is the last pass's row count. */
+    png_uint_32 row = png_get_current_row_number(png);
+    int complete = r->interlaced ? (r->height >= 2 && png_get_current_pass_number(png) == 6 && row == r->height / 2)
+                                 : row == r->height;
+    if (complete && png_get_io_chunk_type(png) == 0x49444154u /* IDAT */) {
+        r->trailing_idat += length;
+        if (r->trailing_idat > CIC_PNG_TRAILING_IDAT_MAX) {
+            r->stopped = 1;
+            png_error(png, "image data goes on after the last row; not read");
+        }
+    }
+    if (fread(data, 1, length, r->fp) != length) png_error(png, "Read Error");
+}
 
 void cic_png_on_error(png_structp png, png_const_charp message) {
     cic_diag *diag = png_get_error_ptr(png);
@@ -61,7 +90,11 @@ cic_status cic_png_open(const char *path, uint64_t max_pixels, cic_png_reader **
         cic_png_close(r);
         return status;
     }
-    png_init_io(r->png, r->fp);
+    png_set_read_fn(r->png, r, read_data);
+#ifdef PNG_CHECK_FOR_INVALID_INDEX_SUPPORTED
+    /* A palette index past the palette's end: libpng's benign error, a warning here. */
+    png_set_check_for_invalid_index(r->png, 1);
+#endif
     /* Dimensions up to the PNG maximum: the caller's max_pixels, checked below
        before anything image-sized is allocated, is the real limit. */
     png_set_user_limits(r->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
@@ -138,7 +171,13 @@ cic_status cic_png_read_rows(cic_png_reader *r, void *buffer, size_t row_stride,
         if (r->row_pointers == NULL) return cic_errno_status(CIC_OUT_OF_MEMORY, ENOMEM, NULL, errbuf, errbuf_size);
         for (uint32_t i = 0; i < rows; i++) r->row_pointers[i] = base + (size_t)i * row_stride;
     }
-    if (setjmp(png_jmpbuf(r->png))) return failure(r, errbuf, errbuf_size);
+    if (setjmp(png_jmpbuf(r->png))) {
+        if (r->stopped) {   /* every row was delivered: the file goes on, which is only a warning */
+            cic_diag_warn(&r->diag, r->diag.error);
+            return CIC_OK;
+        }
+        return failure(r, errbuf, errbuf_size);
+    }
     if (r->interlaced) {
         png_read_image(r->png, r->row_pointers);
         r->rows_read = r->height;
@@ -150,9 +189,10 @@ cic_status cic_png_read_rows(cic_png_reader *r, void *buffer, size_t row_stride,
     }
     if (r->rows_read == r->height && !r->finished) {
         /* Read the chunks after the image data up to IEND: checks the last
-           IDAT's CRC and the end of the file; late ancillary chunks only warn. */
-        png_read_end(r->png, NULL);
+           IDAT's CRC and the end of the file; late ancillary chunks only warn.
+           Trailing image data is a warning, and is not inflated past a bound. */
         r->finished = 1;
+        png_read_end(r->png, NULL);
     }
     return CIC_OK;
 }

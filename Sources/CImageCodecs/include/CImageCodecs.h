@@ -59,6 +59,9 @@ typedef struct cic_image_info {
     uint32_t bit_depth;   /* bits per sample after expansion: 8, or 16 (PNG only) */
     uint32_t interlaced;  /* 1 for Adam7 PNG: read the whole image in one call */
     size_t row_bytes;     /* width * channels * bit_depth / 8: the minimum row stride */
+    uint64_t buffered_bytes; /* what the decoder itself holds for the whole image: a JPEG
+                                with several scans (progressive) keeps every DCT coefficient,
+                                2 bytes each; 0 when it streams */
 } cic_image_info;
 
 /* Reads the first bytes of `path` and names its format from the magic bytes
@@ -209,6 +212,23 @@ cic_status cic_jpeg_open_with_flags(const char *path, uint64_t max_pixels, uint3
                                     cic_jpeg_reader *_Nullable *_Nonnull reader,
                                     cic_image_info *info,
                                     char *errbuf, size_t errbuf_size);
+/* Bounds on what one file may cost. */
+typedef struct cic_read_limits {
+    uint64_t max_pixels;   /* width * height, as cic_jpeg_open's max_pixels */
+    uint64_t max_memory;   /* bytes the decoder may hold: a JPEG whose buffered_bytes is larger
+                              fails at open (CIC_TOO_LARGE, both numbers in the message), and
+                              libjpeg's max_memory_to_use is set to it; 0: no limit */
+    uint32_t max_scans;    /* the most scans a JPEG may have (each costs a pass over the
+                              coefficients); 0: the default, 100 */
+    uint32_t flags;        /* cic_jpeg_read_flags */
+} cic_read_limits;
+
+/* cic_jpeg_open_with_flags with every limit. */
+cic_status cic_jpeg_open_limited(const char *path, const cic_read_limits *limits,
+                                 cic_jpeg_reader *_Nullable *_Nonnull reader,
+                                 cic_image_info *info,
+                                 char *errbuf, size_t errbuf_size);
+
 /* 1 once libjpeg has reported "Premature end of JPEG file" (only possible
    with CIC_JPEG_ALLOW_TRUNCATED without the read failing). */
 int cic_jpeg_truncated(const cic_jpeg_reader *reader);

@@ -117,6 +117,18 @@ public enum NpyFile {
         return NpyArray(shape: layout.header.shape, values: values)
     }
 
+    /// As `decode(_:path:)`, from bytes in an array, without copying them first.
+    public static func decode(bytes: [UInt8], path: String) throws(FileError) -> NpyArray {
+        let layout = try Layout.parse(size: bytes.count, path: path) { range in Array(bytes[range]) }
+        let values = bytes.withUnsafeBytes { (all: UnsafeRawBufferPointer) -> [Float] in
+            [Float](unsafeUninitializedCapacity: layout.count) { out, initialized in
+                convert(UnsafeRawBufferPointer(rebasing: all[layout.dataStart...]), layout.header.dtype, into: out)
+                initialized = layout.count
+            }
+        }
+        return NpyArray(shape: layout.header.shape, values: values)
+    }
+
     /// The shape of the array in the `.npy` file at `path`, from its header
     /// alone (the data is not read, but its size is checked against the shape).
     public static func shape(ofFileAt path: String) throws(FileError) -> [Int] {

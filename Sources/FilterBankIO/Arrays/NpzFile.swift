@@ -8,6 +8,9 @@ import Foundation
 /// Errors are one line naming the archive, and the entry when it is one
 /// entry's fault: `bank.npz: entry 'depthwise.npy': truncated data: ...`.
 public enum NpzFile {
+    /// 1 GiB: the most an entry may need, inflated and as Float32 together.
+    public static let defaultMaxBytes = 1 << 30
+
     /// Every array of the archive at `path`, in archive order, named as
     /// `numpy.load(path).files` names them (the entry name without `.npy`).
     public static func readArrays(path: String) throws(FileError) -> [(name: String, array: NpyArray)] {
@@ -15,7 +18,12 @@ public enum NpzFile {
     }
 
     /// As `readArrays(path:)`, from the archive's bytes; `path` only names it in errors.
-    public static func decode(bytes: [UInt8], path: String) throws(FileError) -> [(name: String, array: NpyArray)] {
+    ///
+    /// `maxBytes` bounds each entry: its inflated bytes and its values as
+    /// Float32 together (1 GiB by default, as `--max-memory`); it is checked
+    /// from the entry's declared size and its `.npy` header before the entry
+    /// is inflated, so a small archive that inflates to gigabytes costs little.
+    public static func decode(bytes: [UInt8], path: String, maxBytes: Int = defaultMaxBytes) throws(FileError) -> [(name: String, array: NpyArray)] {
         let archive = try ZipArchive(bytes: bytes, path: path)
         guard !archive.entries.isEmpty else { throw FileError(path: path, message: "the .npz archive holds no arrays") }
         var arrays: [(name: String, array: NpyArray)] = []
@@ -23,9 +31,23 @@ public enum NpzFile {
             guard entry.name.hasSuffix(".npy") else {
                 throw FileError(path: path, message: "entry '\(entry.name)' is not a .npy array (numpy.savez names them <key>.npy)")
             }
-            let contents = try archive.contents(of: entry)
-            do {
-                arrays.append((String(entry.name.dropLast(4)), try NpyFile.decode(Data(contents), path: path)))
+            do throws(FileError) {
+                // The .npy header first, from the entry's first bytes: a shape that does not
+                // match the entry's size, or an array over the limit, is refused before inflating.
+                let head = try archive.prefix(of: entry, count: 1 << 16)
+                let layout = try NpyFile.Layout.parse(size: entry.uncompressedSize, path: path) { (range) throws(FileError) in
+                    guard range.upperBound <= head.count else {
+                        throw FileError(path: path, message: "the .npy header is longer than \(head.count) bytes")
+                    }
+                    return Array(head[range])
+                }
+                let floats = layout.count * MemoryLayout<Float>.stride
+                guard entry.uncompressedSize + floats <= maxBytes else {
+                    throw FileError(path: path, message: "an array of shape \(layout.header.shape) needs \(entry.uncompressedSize) "
+                                    + "bytes inflated and \(floats) as Float32, more than the limit of \(maxBytes) bytes")
+                }
+                let contents = try archive.contents(of: entry)
+                arrays.append((String(entry.name.dropLast(4)), try NpyFile.decode(bytes: contents, path: path)))
             } catch {
                 // One line even if damaged header bytes reach the message.
                 let message = String(error.message.unicodeScalars.map { $0.value < 0x20 ? "?" : Character($0) })

@@ -190,6 +190,49 @@ struct ZipArchive {
         return entries
     }
 
+    /// The first `count` uncompressed bytes of `entry` (all of them when it
+    /// is shorter), not CRC-checked: what a reader needs to check a header
+    /// before it inflates the rest.
+    func prefix(of entry: Entry, count: Int) throws(FileError) -> [UInt8] {
+        let want = min(count, entry.uncompressedSize)
+        let (packed, r) = try packedData(of: entry)
+        if entry.method == 0 { return Array(packed.prefix(want)) }
+        guard !packed.isEmpty, want > 0 else { return [] }
+        var output = [UInt8](repeating: 0, count: want)
+        var message = [CChar](repeating: 0, count: 256)
+        var consumed = 0
+        let status = packed.withUnsafeBufferPointer { src in
+            output.withUnsafeMutableBufferPointer { dst in
+                czs_inflate_raw(src.baseAddress!, src.count, dst.baseAddress!, want, &consumed, &message, message.count)
+            }
+        }
+        let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // "Longer than the declared size" is what a prefix is: the buffer was filled.
+        guard status == CZS_OK || (status == CZS_CORRUPT && text.hasPrefix("deflate data is longer")) else {
+            throw r.fail("entry '\(entry.name)': \(text) (declared \(entry.uncompressedSize) bytes)")
+        }
+        return output
+    }
+
+    /// The stored (compressed) bytes of `entry`, after its local header is checked.
+    private func packedData(of entry: Entry) throws(FileError) -> (ArraySlice<UInt8>, Reader) {
+        let r = Reader(bytes: bytes, path: path)
+        let name = entry.name
+        let local = entry.localHeaderOffset
+        try r.check(local, 30, "the local header of '\(name)'")
+        guard r.u32(local) == Self.localHeaderSignature else {
+            throw r.fail("damaged zip archive: entry '\(name)' has no local header at offset \(local)")
+        }
+        let nameLength = Int(r.u16(local + 26)), extraLength = Int(r.u16(local + 28))
+        try r.check(local + 30, nameLength + extraLength, "the local header of '\(name)'")
+        guard Array(bytes[(local + 30)..<(local + 30 + nameLength)]) == Array(name.utf8) else {
+            throw r.fail("damaged zip archive: the local header of '\(name)' names another file")
+        }
+        let dataStart = local + 30 + nameLength + extraLength
+        try r.check(dataStart, entry.compressedSize, "the data of '\(name)'")
+        return (bytes[dataStart..<(dataStart + entry.compressedSize)], r)
+    }
+
     /// The uncompressed bytes of `entry`, CRC-checked.
     func contents(of entry: Entry) throws(FileError) -> [UInt8] {
         let r = Reader(bytes: bytes, path: path)

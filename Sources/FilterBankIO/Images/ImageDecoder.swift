@@ -60,6 +60,9 @@ public enum ImageDecoder {
     /// 2^28 pixels (268 million, e.g. 16384 x 16384): the default limit on
     /// `width * height`, as `--max-pixels`.
     public static let defaultMaxPixels = 268_435_456
+    /// The most scans a JPEG may have by default, as `--max-scans`: real
+    /// files have at most about 20; libjpeg-turbo's own fuzzers stop at 500.
+    public static let defaultMaxScans = 100
 
     /// Decodes the PNG or JPEG file at `path`, told apart by its first bytes
     /// (not its name).
@@ -135,6 +138,12 @@ public final class ImageRowReader {
     }
     /// Rows delivered so far.
     public private(set) var rowsRead = 0
+    /// What the decoder holds for the whole image while it is read: a
+    /// progressive JPEG's coefficients, an Adam7 PNG's raw samples; 0 when
+    /// it streams row by row.
+    public let bufferedBytes: Int
+    /// Bytes of one row of raw samples (`width * channels * bitDepth / 8`).
+    public var rawRowBytes: Int { rowBytes }
 
     private let codec: Codec
     private var handle: OpaquePointer?
@@ -154,8 +163,18 @@ public final class ImageRowReader {
     ///   its "Premature end of JPEG file" is a warning (see `warnings` and
     ///   `truncated`); a file cut before any image data is still an error.
     ///   A truncated PNG is always an error: libpng cannot complete its rows.
+    ///
+    /// - Parameters:
+    ///   - maxMemory: the most bytes the decoder may hold for the whole image
+    ///     (0: no limit): a JPEG with several scans (progressive) keeps every
+    ///     DCT coefficient, 2 bytes each, and an Adam7 PNG its whole raw
+    ///     image; a larger need is a `.tooLarge` error at open, with both
+    ///     numbers in the message. libjpeg's `max_memory_to_use` is set to it.
+    ///   - maxScans: the most scans a JPEG may have (each costs a pass over
+    ///     the image's coefficients); more is a `.corrupt` error.
     public init(path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels,
-                allowTruncated: Bool = false) throws(ImageError) {
+                allowTruncated: Bool = false, maxMemory: Int = 0,
+                maxScans: Int = ImageDecoder.defaultMaxScans) throws(ImageError) {
         self.path = path
         var format = CIC_FORMAT_UNKNOWN
         let sniffed = cic_sniff_format(path, &format, &message, codecMessageCapacity)
@@ -169,8 +188,10 @@ public final class ImageRowReader {
         }
         self.format = codec.format
         var info = cic_image_info()
-        let opened = codec.open(path, UInt64(max(0, maxPixels)), allowTruncated ? CIC_JPEG_ALLOW_TRUNCATED.rawValue : 0,
-                                &handle, &info, &message, codecMessageCapacity)
+        var limits = cic_read_limits(max_pixels: UInt64(max(0, maxPixels)), max_memory: UInt64(max(0, maxMemory)),
+                                     max_scans: UInt32(clamping: max(1, maxScans)),
+                                     flags: allowTruncated ? CIC_JPEG_ALLOW_TRUNCATED.rawValue : 0)
+        let opened = codec.open(path, &limits, &handle, &info, &message, codecMessageCapacity)
         guard opened == CIC_OK, let handle else {
             codec.close(handle)
             throw ImageError(path: path, status: opened, operation: codec.operation, detail: message)
@@ -187,6 +208,14 @@ public final class ImageRowReader {
         bitDepth = Int(info.bit_depth)
         rowBytes = info.row_bytes
         interlaced = info.interlaced != 0
+        bufferedBytes = interlaced ? height * rowBytes : Int(info.buffered_bytes)
+        if interlaced && maxMemory > 0 && bufferedBytes > maxMemory {
+            codec.close(handle)
+            self.handle = nil
+            throw ImageError(path: path, kind: .tooLarge,
+                             message: "PNG decode failed: image too large: a \(width)x\(height) interlaced PNG is decoded whole, "
+                                 + "\(bufferedBytes) bytes, more than the memory budget of \(maxMemory) bytes")
+        }
         rawRows = 0
         raw = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16)
     }
@@ -244,6 +273,31 @@ public final class ImageRowReader {
         rowsRead += rows
     }
 
+    /// Decodes the next `rows` rows as raw samples (8-bit, or 16-bit in host
+    /// byte order), row `i` at `destination + i * rawRowBytes`.
+    public func readRawRows(_ rows: Int, into destination: UnsafeMutableRawPointer) throws(ImageError) {
+        precondition(rows >= 0 && rowsRead + rows <= height, "read past the last row")
+        guard rows > 0, let handle else { return }
+        if interlaced {
+            if rawRows == 0 && rowsRead == 0 && rows == height {   // straight into the caller's buffer
+                let status = codec.readImage(handle, destination, rowBytes, &message, codecMessageCapacity)
+                guard status == CIC_OK else { throw failure(status) }
+                rowsRead = height
+                return
+            }
+            if rawRows == 0 {
+                try reserve(rows: height)
+                let status = codec.readImage(handle, raw, rowBytes, &message, codecMessageCapacity)
+                guard status == CIC_OK else { throw failure(status) }
+            }
+            destination.copyMemory(from: raw + rowsRead * rowBytes, byteCount: rows * rowBytes)
+        } else {
+            let status = codec.readRows(handle, destination, rowBytes, UInt32(rows), &message, codecMessageCapacity)
+            guard status == CIC_OK else { throw failure(status) }
+        }
+        rowsRead += rows
+    }
+
     private func reserve(rows: Int) throws(ImageError) {
         guard rows > rawRows else { return }
         raw.deallocate()
@@ -259,8 +313,8 @@ public final class ImageRowReader {
     private struct Codec {
         let format: ImageFormat
         let operation: String
-        /// path, max samples, CIC_JPEG_* flags (ignored for PNG), reader, info, message, capacity.
-        let open: (UnsafePointer<CChar>, UInt64, UInt32, UnsafeMutablePointer<OpaquePointer?>,
+        /// path, limits (PNG: only max_pixels), reader, info, message, capacity.
+        let open: (UnsafePointer<CChar>, UnsafePointer<cic_read_limits>, UnsafeMutablePointer<OpaquePointer?>,
                    UnsafeMutablePointer<cic_image_info>, UnsafeMutablePointer<CChar>, Int) -> cic_status
         let readRows: (OpaquePointer, UnsafeMutableRawPointer, Int, UInt32, UnsafeMutablePointer<CChar>, Int) -> cic_status
         let readImage: (OpaquePointer, UnsafeMutableRawPointer, Int, UnsafeMutablePointer<CChar>, Int) -> cic_status
@@ -272,15 +326,15 @@ public final class ImageRowReader {
 
         static var png: Codec {
             Codec(format: .png, operation: "PNG decode",
-                  open: { path, maxSamples, _, reader, info, message, capacity in
-                      cic_png_open(path, maxSamples, reader, info, message, capacity)
+                  open: { path, limits, reader, info, message, capacity in
+                      cic_png_open(path, limits.pointee.max_pixels, reader, info, message, capacity)
                   },
                   readRows: cic_png_read_rows, readImage: cic_png_read_image,
                   warningCount: cic_png_warning_count, warningKinds: cic_png_warning_kinds,
                   warningKind: cic_png_warning_kind, exif: cic_png_exif, close: cic_png_close)
         }
         static var jpeg: Codec {
-            Codec(format: .jpeg, operation: "JPEG decode", open: cic_jpeg_open_with_flags,
+            Codec(format: .jpeg, operation: "JPEG decode", open: cic_jpeg_open_limited,
                   readRows: cic_jpeg_read_rows, readImage: cic_jpeg_read_image,
                   warningCount: cic_jpeg_warning_count, warningKinds: cic_jpeg_warning_kinds,
                   warningKind: cic_jpeg_warning_kind, exif: cic_jpeg_exif, close: cic_jpeg_close)

@@ -46,6 +46,21 @@ public final class BandedConvolution {
         windowRows = widest
     }
 
+    /// About how many bytes `run` allocates while it streams an image: the
+    /// window of input rows, one band of output, and each slice's workspace
+    /// (its ring of padded rows, so padding counts, and its path's scratch).
+    /// What a caller adds to its own buffers to check a memory budget before
+    /// anything is allocated.
+    public var workingBytes: Int {
+        let plan = engine.plan
+        let floats = MemoryLayout<Float>.stride
+        let sizes = ConvolutionEngine.Workspace.Sizes(engine: engine)
+        let workspace = (sizes.slotFloats * sizes.ringSlots + sizes.scratchFloats) * floats
+            + sizes.windowRows * 3 * MemoryLayout<UnsafeRawPointer>.stride
+        return windowRows * plan.input.rowCount * floats + bandRows * plan.output.rowCount * floats
+            + slices * workspace
+    }
+
     /// Streams one image.
     ///
     /// - Parameters:

@@ -83,7 +83,9 @@ public struct ApplyJob: Sendable {
     /// outputs under `outputDirectory` (default: the job's).
     public func prepare(input path: String, outputDirectory: String? = nil) throws(FileError) -> PreparedInput {
         let directory = outputDirectory ?? output.directory
-        let source = try openRows(path)
+        var (source, need) = try InputRows.open(path: path, maxPixels: input.maxPixels, transforms: input.transforms,
+                                                allowTruncated: input.failOn.acceptsTruncatedFiles,
+                                                maxMemory: input.maxMemory, maxScans: input.maxScans, names: names)
         // Kernels that adapt to the input: C * M outputs, checked before the bank is built for C channels.
         if output.channels == nil, bank.fixedChannels == nil, let perChannel = try? bank.spec(channels: 1).outputChannels {
             let input = source.shape
@@ -119,6 +121,11 @@ public struct ApplyJob: Sendable {
                             + "of \(output.maxOutputs) (\(names.maxOutputs))")
         }
         if output.channels == nil { selected = Array(0..<shape.channels) }
+        // The memory budget, from the header and the plan, before anything image-sized exists.
+        need.convolution = BandedConvolution(engine: ConvolutionEngine(plan: plan, path: ConvolutionEngine.automaticPath(for: plan)))
+            .workingBytes
+        need.outputs = outputBytes(shape, selected: selected.count)
+        try MemoryBudget.check(need, budget: input.maxMemory, input: path, names: names)
         let stem = OutputNaming.stem(of: path)
         func inFolder(_ name: String) -> String { PathText.join(directory, name) }
         let channelFiles: [String]
@@ -255,6 +262,28 @@ public struct ApplyJob: Sendable {
         let written = try staged.commit()
         return ApplyResult(input: path, outputs: written, warnings: inputs.warnings,
                            inputShape: prepared.inputShape, outputShape: shape)
+    }
+
+    /// About what the outputs of an input of output shape `shape` hold while
+    /// it streams (see `MemoryBudget`): a band of mapped samples and an
+    /// encoder per channel image, or a contact sheet's tiles.
+    func outputBytes(_ shape: TensorShape, selected: Int) -> Int {
+        let bandRows = 64   // BandedConvolution's default band, what the sinks receive at once
+        var bytes = 0
+        if output.format != .npy {
+            // Channel files are written in passes of at most `filesPerPass` encoders (colour ones with a colormap).
+            let open = min(selected, max(1, output.filesPerPass))
+            let sampleBytes = (output.format == .png ? output.encoding.bitDepth / 8 : 1) * (output.colormap == .gray ? 1 : 3)
+            let rowBytes = shape.width * sampleBytes
+            bytes += open * (MemoryBudget.encoderStateBytes + 6 * rowBytes + bandRows * rowBytes)
+        }
+        if let montage = output.montage {
+            // Every selected channel's 8-bit tile, of every image, until the sheets are written.
+            let tileWidth = montage.tileWidth == 0 ? shape.width : min(shape.width, montage.tileWidth ?? SheetLayout.defaultMaxWidth)
+            let tileHeight = max(1, tileWidth * shape.height / max(1, shape.width))
+            bytes += shape.batch * selected * tileWidth * tileHeight + MemoryBudget.encoderStateBytes
+        }
+        return bytes
     }
 
     /// `prepare` then `execute`.

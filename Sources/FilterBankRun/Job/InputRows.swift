@@ -1,5 +1,12 @@
 import FilterBankIO
 import FilterBankKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An input's rows, delivered top to bottom, image after image, as Float
 /// samples: what a streaming job reads.
@@ -23,31 +30,123 @@ enum InputRows {
     static func open(path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels,
                      transforms: InputTransforms = InputTransforms(),
                      allowTruncated: Bool = false) throws(FileError) -> any RowSource {
+        try open(path: path, maxPixels: maxPixels, transforms: transforms, allowTruncated: allowTruncated,
+                 maxMemory: 0, maxScans: ImageDecoder.defaultMaxScans, names: SettingNames()).source
+    }
+
+    /// `open`, within a memory budget (`MemoryBudget`; 0: none): what the
+    /// decoder buffers and what turning the image upright holds are checked
+    /// from the header, before either is allocated, and returned as the
+    /// first parts of the input's need.
+    static func open(path: String, maxPixels: Int, transforms: InputTransforms, allowTruncated: Bool,
+                     maxMemory: Int, maxScans: Int,
+                     names: SettingNames) throws(FileError) -> (source: any RowSource, need: MemoryBudget.Need) {
+        var need = MemoryBudget.Need()
         if InputFile.isArray(path) {
-            return TensorRowSource(try NpyFile.readTensor(path: path))
+            if maxMemory > 0, let shape = try? NpyFile.shape(ofFileAt: path) {
+                let (count, overflow) = shape.reduce((1, false)) { partial, n in
+                    let (p, o) = partial.0.multipliedReportingOverflow(by: n)
+                    return (p, partial.1 || o)
+                }
+                need.decoding = overflow ? Int.max / 2 : count * MemoryLayout<Float>.stride
+                try MemoryBudget.check(need, budget: maxMemory, input: path, names: names)
+            }
+            return (TensorRowSource(try NpyFile.readTensor(path: path)), need)
         }
         let reader: ImageRowReader
         do {
-            reader = try ImageRowReader(path: path, maxPixels: maxPixels, allowTruncated: allowTruncated)
+            reader = try ImageRowReader(path: path, maxPixels: maxPixels, allowTruncated: allowTruncated,
+                                        maxMemory: maxMemory, maxScans: maxScans)
         } catch {
-            throw FileError(error)
+            var error = FileError(error)
+            if error.message.hasSuffix("memory budget of \(maxMemory) bytes") {
+                error = FileError(path: error.path, message: error.message + " (\(names.maxMemory))")
+            }
+            throw error
         }
+        need.decoding = reader.bufferedBytes
         let cmyk = reader.format == .jpeg && reader.channels == 4
         var source: any RowSource = ImageRowSource(reader)
-        if transforms.orient && reader.orientation != 1 {
-            // Rotations and flips need every row: decode whole, then reorder.
-            let shape = source.shape
-            var values = [Float](repeating: 0, count: shape.count)
-            try values.withUnsafeMutableBufferPointer { (buffer) throws(FileError) in
-                try source.readRows(reader.height, into: buffer.baseAddress!)
-            }
-            let upright = ImageOrientation.apply(reader.orientation, to: Tensor(shape: shape, values: values))
-            source = TensorRowSource(upright, warnings: reader.warnings)
+        if transforms.orient && ImageOrientation.values.contains(reader.orientation) && reader.orientation != 1 {
+            // Rotations and flips need every row: held whole as raw samples, then served turned.
+            need.orientation = reader.height * reader.rawRowBytes
+            if maxMemory > 0 { try MemoryBudget.check(need, budget: maxMemory, input: path, names: names) }
+            source = OrientedRowSource(reader)
         }
         if transforms.changes(channels: reader.channels, cmyk: cmyk) {
             source = TransformedRowSource(source, transforms: transforms, cmyk: cmyk)
         }
-        return source
+        return (source, need)
+    }
+}
+
+/// An image whose EXIF orientation is not 1, served upright: its stored rows
+/// are decoded on the first read into one buffer of raw 8- or 16-bit samples
+/// (`malloc`ed, so pages are touched only as rows arrive: a file that ends
+/// early fails having used little, and an allocation that fails is this
+/// input's error, not the process's end), then each displayed row is
+/// gathered from it and widened to Float as `ImageRowReader` does.
+final class OrientedRowSource: RowSource {
+    let reader: ImageRowReader
+    let shape: TensorShape
+    private var samples: UnsafeMutableRawPointer?
+    private var row = 0
+
+    init(_ reader: ImageRowReader) {
+        self.reader = reader
+        shape = ImageOrientation.displayedShape(
+            reader.orientation, of: TensorShape(batch: 1, height: reader.height, width: reader.width, channels: reader.channels))
+    }
+
+    deinit { free(samples) }
+
+    var warnings: [String] { reader.warnings }
+
+    func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws(FileError) {
+        let (h, w, c) = (reader.height, reader.width, reader.channels)
+        if samples == nil {
+            let bytes = max(1, h * reader.rawRowBytes)
+            guard let buffer = malloc(bytes) else {
+                throw FileError(path: reader.path, message: "cannot allocate \(MemoryBudget.describe(bytes)) to turn the image upright")
+            }
+            samples = buffer
+            // Bands of stored rows, so that an error stops the decode early.
+            var done = 0
+            while done < h {
+                let rows = min(256, h - done)
+                do { try reader.readRawRows(rows, into: buffer + done * reader.rawRowBytes) } catch { throw FileError(error) }
+                done += rows
+            }
+        }
+        // Stored pixel index of displayed (Y, X) = origin + Y * stepY + X * stepX (ImageOrientation's table).
+        let (origin, stepY, stepX): (Int, Int, Int) = switch reader.orientation {
+        case 2: (w - 1, w, -1)
+        case 3: ((h - 1) * w + w - 1, -w, -1)
+        case 4: ((h - 1) * w, -w, 1)
+        case 5: (0, 1, w)
+        case 6: ((h - 1) * w, 1, -w)
+        case 7: ((h - 1) * w + w - 1, -1, -w)
+        default: (w - 1, -1, w)   // 8
+        }
+        let outWidth = shape.width
+        for i in 0..<count {
+            let y = row + i
+            let out = destination + i * outWidth * c
+            if reader.bitDepth == 16 {
+                let source = samples!.assumingMemoryBound(to: UInt16.self)
+                for x in 0..<outWidth {
+                    let p = (origin + y * stepY + x * stepX) * c
+                    for k in 0..<c { out[x * c + k] = Float(source[p + k]) / 65535 }
+                }
+            } else {
+                let source = samples!.assumingMemoryBound(to: UInt8.self)
+                for x in 0..<outWidth {
+                    let p = (origin + y * stepY + x * stepX) * c
+                    for k in 0..<c { out[x * c + k] = Float(source[p + k]) / 255 }
+                }
+            }
+        }
+        row += count
     }
 }
 

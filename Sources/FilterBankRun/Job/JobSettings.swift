@@ -26,6 +26,12 @@ extension ApplyJob {
         /// channels) an input may have, checked from its header before any
         /// pixel memory is allocated.
         public var maxPixels = ImageDecoder.defaultMaxPixels
+        /// The memory budget of one input, in bytes (see `MemoryBudget`): what
+        /// its decoding, orientation, padding, engine and encoders may hold
+        /// together, checked from its header before any of it is allocated.
+        public var maxMemory = MemoryBudget.defaultBytes
+        /// The most scans a JPEG input may have.
+        public var maxScans = ImageDecoder.defaultMaxScans
         /// Orientation, alpha and gray conversion of decoded images.
         public var transforms = InputTransforms()
         /// What fails an input besides errors.
@@ -165,6 +171,7 @@ public struct SettingNames: Sendable, Equatable {
     public var failFast = "failFast"
     public var recursive = "recursive"
     public var maxPixels = "input.maxPixels"
+    public var maxMemory = "input.maxMemory"
     public var batchScope = "mapping.scope = .batch"
     public var nameTemplate = "output.nameTemplate"
     public var montagePath = "output.montage.path"

@@ -101,6 +101,7 @@ extension SettingNames {
         names.failFast = "--fail-fast"
         names.recursive = "--recursive"
         names.maxPixels = "--max-pixels"
+        names.maxMemory = "--max-memory"
         names.batchScope = "--map-scope batch"
         names.nameTemplate = "--name template"
         names.montagePath = "--montage path"

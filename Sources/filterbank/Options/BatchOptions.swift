@@ -54,6 +54,20 @@ struct BatchOptions: ParsableArguments {
         """, valueName: "n"))
     var maxPixels: Int = ImageDecoder.defaultMaxPixels
 
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp("""
+        The memory budget of one input: what its decoding, EXIF rotation, padding, convolution and \
+        encoders may hold together, checked from its header before any of it is allocated (an input \
+        that needs more fails, naming both numbers). A number of bytes with an optional K, M, G \
+        (powers of 1024); 1G by default. With --jobs N, N inputs may each use that much at once.
+        """, valueName: "size"))
+    var maxMemory: String = "1G"
+
+    @Option(name: .customLong("max-scans"), help: ArgumentHelp("""
+        Refuse JPEGs with more than N scans (each costs a pass over the whole image); real files have \
+        at most about 20. 100 by default.
+        """, valueName: "n"))
+    var maxScans: Int = ImageDecoder.defaultMaxScans
+
     @Option(name: .customLong("fail-on"), help: ArgumentHelp("""
         What fails a file: error (a truncated JPEG passes, padded with grey), truncated (errors and \
         truncated files), warning (any codec warning too). Warnings always go to --report.
@@ -66,6 +80,11 @@ struct BatchOptions: ParsableArguments {
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1, got \(maxPixels)") }
+        guard let bytes = MemoryBudget.parse(maxMemory), bytes >= MemoryBudget.minimumBytes else {
+            throw ValidationError("--max-memory must be a size of at least 16M (bytes, or a number with K, M or G), got '\(maxMemory)'")
+        }
+        _ = bytes
+        if maxScans < 1 { throw ValidationError("--max-scans must be at least 1, got \(maxScans)") }
         if let shard {
             do { _ = try Shard(shard) } catch {
                 throw ValidationError("--shard must be \(ShardError.rule), got '\(error.text)'")
@@ -82,6 +101,8 @@ struct BatchOptions: ParsableArguments {
         var job = job
         job.output.existing = overwrite ? .overwrite : .refuse
         job.input.maxPixels = maxPixels
+        job.input.maxMemory = MemoryBudget.parse(maxMemory) ?? MemoryBudget.defaultBytes
+        job.input.maxScans = maxScans
         job.input.failOn = failOn
         var configuration = BatchConfiguration()
         configuration.recursive = recursive
