@@ -118,6 +118,24 @@ public struct FilterBank: Sendable, Equatable {
         guard strides.height > 0, strides.width > 0 else { throw .invalidStep(name: "strides", value: strides) }
         guard dilations.height > 0, dilations.width > 0 else { throw .invalidStep(name: "dilations", value: dilations) }
         if case let .explicit(t, b, l, r) = padding, min(t, b, l, r) < 0 { throw .negativePadding(padding) }
+        // The command line's limits, whatever the bank's source (a file can declare anything):
+        // kernels of at most 255 each way, and explicit pads of at most 255 or the effective
+        // kernel, whichever is larger, so that a bank cannot make a small image cost a huge one.
+        let limit = FilterBank.maximumKernelSize
+        for (axis, size) in [(Axis.height, depthwise.kernelHeight), (.width, depthwise.kernelWidth)] where size > limit {
+            throw .geometryTooLarge(axis: axis, name: "kernel size", value: size, limit: limit)
+        }
+        if case let .explicit(t, b, l, r) = padding {
+            let reach = [(depthwise.kernelHeight - 1).multipliedReportingOverflow(by: dilations.height),
+                         (depthwise.kernelWidth - 1).multipliedReportingOverflow(by: dilations.width)]
+                .map { $0.overflow ? Int.max : $0.partialValue + 1 }
+            for (axis, pads, extent) in [(Axis.height, [t, b], reach[0]), (.width, [l, r], reach[1])] {
+                let cap = max(limit, extent)
+                if let pad = pads.first(where: { $0 > cap }) {
+                    throw .geometryTooLarge(axis: axis, name: "explicit padding", value: pad, limit: cap)
+                }
+            }
+        }
         if let pointwise, pointwise.inputDepth != depthwise.outputChannels {
             throw .pointwiseDepthMismatch(depthwiseShape: depthwise.shape, pointwiseShape: pointwise.shape)
         }
@@ -134,6 +152,11 @@ public struct FilterBank: Sendable, Equatable {
         self.padding = padding
         self.border = border
     }
+
+    /// The largest kernel height or width a bank may have, from any source:
+    /// `KernelLibrary.maximumSize` (255). Explicit pads are capped at this or
+    /// at the effective kernel `(k - 1) * d + 1`, whichever is larger.
+    public static let maximumKernelSize = KernelLibrary.maximumSize
 
     public var kind: Kind { pointwise == nil ? .depthwise : .separable }
 

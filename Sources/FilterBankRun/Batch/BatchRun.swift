@@ -107,7 +107,7 @@ public final class BatchRun: Sendable {
         let found = InputDiscovery(recursive: configuration.recursive, excludedDirectory: job.output.directory)
             .discover(arguments: arguments, listed: listed)
         let all = found.items
-        if let conflict = OutputConflicts.check(all, job: job) {
+        if let conflict = OutputConflicts.check(all, job: job, reportPath: configuration.reportPath) {
             progress.error(conflict)
             summary.refused = conflict
             return finish(summary)

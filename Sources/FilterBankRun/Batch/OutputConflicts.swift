@@ -35,7 +35,10 @@ enum OutputConflicts {
     /// The first conflict among `items` (every item of the run, before
     /// sharding, so that all shards refuse alike), as one line naming both
     /// inputs; nil when there is none.
-    static func check(_ items: [BatchItem], job: ApplyJob) -> String? {
+    ///
+    /// Every output joins the check: channel images (or the `.npy` tensor),
+    /// contact sheets, statistics sidecars, and the run report (`reportPath`).
+    static func check(_ items: [BatchItem], job: ApplyJob, reportPath: String? = nil) -> String? {
         let outputs = OutputPattern(job: job)
         // (folder, stem) -> the first input writing there.
         var owners: [String: Int] = [:]
@@ -70,6 +73,53 @@ enum OutputConflicts {
                     return "\(items[other].path) and \(item.path) would both write the montage \(sheet): "
                         + (montage.contains("{stem}") ? "an absolute \(job.names.montagePath) does not mirror folders; run them separately"
                                                       : "put {stem} in \(job.names.montagePath)")
+                }
+            }
+        }
+        // A contact sheet given as a bare name goes beside the channel files: it must not take one's name
+        // (`--montage '{stem}_c0.png'` would replace channel 0), nor the statistics sidecar's.
+        if let montage = job.output.montage?.path {
+            for item in items where item.isInput {
+                let sheet = montage.replacingOccurrences(of: "{stem}", with: OutputNaming.stem(of: item.path))
+                guard !sheet.contains("/") else { continue }
+                for stem in outputs.stems(producing: sheet) {
+                    let owner = stem.map { owners[ownerKey(item.outputFolder, $0)] } ?? firstInFolder[item.outputFolder]
+                    guard let owner else { continue }
+                    return "the montage \(PathText.join(outputs.folderPath(item.outputFolder), sheet)) of \(item.path) would "
+                        + "replace an output of \(items[owner].path): choose another \(job.names.montagePath)"
+                }
+                if outputs.statistics, sheet.hasSuffix(".json"),
+                   let owner = owners[ownerKey(item.outputFolder, String(sheet.dropLast(5)))] {
+                    return "the montage \(PathText.join(outputs.folderPath(item.outputFolder), sheet)) of \(item.path) would "
+                        + "replace the statistics of \(items[owner].path): choose another \(job.names.montagePath)"
+                }
+            }
+        }
+        // The run report, if it lies in a folder that receives outputs, must not take an output's name.
+        if let report = reportPath, report != "-" {
+            var folderOfDirectory: [FileIdentity: String] = [:]
+            for folder in firstInFolder.keys {
+                if let status = FileTree.status(outputs.folderPath(folder)), status.kind == .directory {
+                    folderOfDirectory[status.identity] = folder
+                }
+            }
+            let parent = PathText.dirname(report)
+            let name = PathText.basename(report)
+            if let identity = FileTree.status(parent.isEmpty ? "." : parent)?.identity, let folder = folderOfDirectory[identity] {
+                var candidates = outputs.stems(producing: name).map { stem in
+                    stem.map { owners[ownerKey(folder, $0)] } ?? firstInFolder[folder]
+                }
+                if outputs.statistics, name.hasSuffix(".json") { candidates.append(owners[ownerKey(folder, String(name.dropLast(5)))]) }
+                if let owner = candidates.compactMap({ $0 }).first {
+                    return "the report \(report) would replace an output of \(items[owner].path): choose another report file"
+                }
+            }
+            if let montage = job.output.montage?.path, montage.contains("/") {
+                for item in items where item.isInput {
+                    let sheet = montage.replacingOccurrences(of: "{stem}", with: OutputNaming.stem(of: item.path))
+                    if FilePaths.sameFile(sheet, report) || PathText.normalize(sheet) == PathText.normalize(report) {
+                        return "the report \(report) is also the montage of \(item.path): choose another report file"
+                    }
                 }
             }
         }
