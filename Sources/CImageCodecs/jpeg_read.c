@@ -58,6 +58,14 @@ static void on_emit_message(j_common_ptr cinfo, int level) {
     (*cinfo->err->format_message)(cinfo, text);
     cinfo->err->num_warnings++;
     cic_diag_warn_code(&r->diag, cinfo->err->msg_code, text);
+    /* libjpeg's stdio source says "Premature end of JPEG file" when fread returns 0,
+       whether the file ended or the read failed: a failed read keeps its errno. */
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF && r->fp != NULL && ferror(r->fp)) {
+        r->diag.saved_errno = errno != 0 ? errno : EIO;
+        r->own_error = CIC_CANNOT_OPEN;
+        cic_copy_message(r->diag.error, sizeof r->diag.error, "cannot read");
+        longjmp(r->jump, 1);
+    }
     if (cinfo->err->msg_code == JWRN_JPEG_EOF && r->eof_warning[0] == '\0') {
         cic_copy_message(r->eof_warning, sizeof r->eof_warning, text);
         /* Truncation is an error: stop here rather than let libjpeg pad the rest of
@@ -96,6 +104,8 @@ static cic_status truncated(cic_jpeg_reader *r, char *errbuf, size_t errbuf_size
 /* Called after a longjmp: classify by libjpeg's message code. */
 static cic_status failure(cic_jpeg_reader *r, char *errbuf, size_t errbuf_size) {
     r->failed = 1;
+    if (r->own_error == CIC_CANNOT_OPEN)   /* a read failed: the system's words */
+        return cic_errno_status(CIC_CANNOT_OPEN, r->diag.saved_errno, r->diag.error, errbuf, errbuf_size);
     if (r->eof_warning[0] != '\0') {   /* the error is a consequence of the missing data */
         char text[2 * CIC_MESSAGE_MAX];
         if (strcmp(r->diag.error, r->eof_warning) == 0)   /* stopped at the warning itself */

@@ -104,6 +104,17 @@ public final class BatchRun: Sendable {
                 return finish(summary)
             }
         }
+        // An output folder inside an input folder is left out of discovery (excludedDirectory); one
+        // that is an input folder itself would make the next run take these outputs for inputs.
+        for argument in arguments + listed where FilePaths.sameFile(argument, job.output.directory) {
+            if let status = FileTree.status(argument), status.kind == .directory {
+                let refusal = "the output folder \(job.output.directory) is the input folder \(argument): a later run "
+                    + "would take its outputs for inputs; choose another output folder (one inside it is fine)"
+                progress.error(refusal)
+                summary.refused = refusal
+                return finish(summary)
+            }
+        }
         let found = InputDiscovery(recursive: configuration.recursive, excludedDirectory: job.output.directory)
             .discover(arguments: arguments, listed: listed)
         let all = found.items
