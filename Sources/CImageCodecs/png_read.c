@@ -17,6 +17,13 @@ struct cic_png_reader {
     size_t row_bytes;
     int interlaced, finished, failed;
     uint64_t trailing_idat;     /* IDAT bytes read after the last row */
+    /* A palette image is read as indices (one byte each) and expanded here, so that an
+       index past the palette's end is seen: libpng 1.6 checks that only when writing. */
+    int palette;
+    uint32_t palette_size, width;
+    uint8_t lut[256][4];        /* RGB(A) of each index; past the palette: black, opaque */
+    uint32_t samples_per_pixel; /* 3, or 4 with tRNS */
+    int bad_index_seen;
     int stopped;                /* stopped reading trailing image data (a warning) */
 };
 
@@ -127,9 +134,32 @@ cic_status cic_png_open(const char *path, uint64_t max_pixels, cic_png_reader **
         cic_png_close(r);
         return CIC_TOO_LARGE;
     }
-    if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
-    if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
-    if (trns) png_set_tRNS_to_alpha(r->png);
+    if (color == PNG_COLOR_TYPE_PALETTE) {
+        /* Indices, one byte each, expanded by expand_palette() as libpng's
+           png_do_expand_palette would: an index past the palette gives black
+           (libpng's palette is zero-filled to 256 entries), alpha 255 past tRNS. */
+        png_colorp plte = NULL;
+        int entries = 0;
+        png_get_PLTE(r->png, r->info, &plte, &entries);
+        png_bytep alpha = NULL;
+        int alphas = 0;
+        if (trns) png_get_tRNS(r->png, r->info, &alpha, &alphas, NULL);
+        memset(r->lut, 0, sizeof r->lut);
+        for (int i = 0; i < 256; i++) {
+            if (plte != NULL && i < entries) {
+                r->lut[i][0] = plte[i].red; r->lut[i][1] = plte[i].green; r->lut[i][2] = plte[i].blue;
+            }
+            r->lut[i][3] = (alpha != NULL && i < alphas) ? alpha[i] : 255;
+        }
+        r->palette = 1;
+        r->palette_size = entries > 0 ? (uint32_t)entries : 0;
+        r->samples_per_pixel = channels;
+        r->width = width;
+        if (depth < 8) png_set_packing(r->png);
+    } else {
+        if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
+        if (trns) png_set_tRNS_to_alpha(r->png);
+    }
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (depth == 16) png_set_swap(r->png);   /* PNG stores 16-bit samples big-endian */
 #endif
@@ -142,6 +172,15 @@ cic_status cic_png_open(const char *path, uint64_t max_pixels, cic_png_reader **
     info->width = width;
     info->height = height;
     info->channels = png_get_channels(r->png, r->info);
+    if (r->palette) {
+        if (info->channels != 1 || r->row_bytes != (size_t)width || png_get_bit_depth(r->png, r->info) != 8) {
+            cic_png_close(r);
+            memset(info, 0, sizeof *info);
+            return cic_misuse("libpng produced an unexpected palette layout", errbuf, errbuf_size);
+        }
+        info->channels = channels;
+        r->row_bytes = (size_t)width * channels;
+    }
     info->bit_depth = png_get_bit_depth(r->png, r->info);
     info->interlaced = (uint32_t)r->interlaced;
     info->row_bytes = r->row_bytes;
@@ -153,6 +192,26 @@ cic_status cic_png_open(const char *path, uint64_t max_pixels, cic_png_reader **
     }
     *reader = r;
     return CIC_OK;
+}
+
+/* Expands a row of palette indices in place (backwards: each pixel's samples
+   lie at or after its index) and notes an index past the palette's end. */
+static void expand_palette(cic_png_reader *r, unsigned char *row) {
+    const uint32_t n = r->samples_per_pixel;
+    uint32_t worst = 0;
+    for (uint32_t x = r->width; x-- > 0;) {
+        const uint8_t index = row[x];
+        if (index >= r->palette_size && index >= worst) worst = (uint32_t)index + 1;
+        const uint8_t *rgba = r->lut[index];
+        for (uint32_t k = n; k-- > 0;) row[(size_t)x * n + k] = rgba[k];
+    }
+    if (worst > 0 && !r->bad_index_seen) {
+        r->bad_index_seen = 1;
+        char text[CIC_MESSAGE_MAX];
+        snprintf(text, sizeof text, "palette index %u is past the end of the palette (%u entries): shown as black",
+                 worst - 1, r->palette_size);
+        cic_diag_warn(&r->diag, text);
+    }
 }
 
 cic_status cic_png_read_rows(cic_png_reader *r, void *buffer, size_t row_stride, uint32_t rows,
@@ -181,9 +240,12 @@ cic_status cic_png_read_rows(cic_png_reader *r, void *buffer, size_t row_stride,
     if (r->interlaced) {
         png_read_image(r->png, r->row_pointers);
         r->rows_read = r->height;
+        if (r->palette)
+            for (uint32_t i = 0; i < rows; i++) expand_palette(r, base + (size_t)i * row_stride);
     } else {
         for (uint32_t i = 0; i < rows; i++) {
             png_read_row(r->png, base + (size_t)i * row_stride, NULL);
+            if (r->palette) expand_palette(r, base + (size_t)i * row_stride);
             r->rows_read++;
         }
     }

@@ -213,10 +213,17 @@ import FilterBankKit
         let input = dir.appendingPathComponent("in").path
         try Self.png(input + "/x.png")
         try Self.png(input + "/x_c0.png")
-        let result = try runFilterbank(["apply", input, "-o", input, "--overwrite"])
+        // Files named one by one, written into their own folder.
+        let result = try runFilterbank(["apply", input + "/x.png", input + "/x_c0.png", "-o", input, "--overwrite"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("the outputs of \(input)/x.png would overwrite the input \(input)/x_c0.png"),
                 "stderr: \(result.stderr)")
+        #expect(Self.files(URL(fileURLWithPath: input)) == ["x.png", "x_c0.png"])
+        // The folder itself as both input and output: refused up front, whatever it holds.
+        let folder = try runFilterbank(["apply", input, "-o", input, "--overwrite"])
+        #expect(folder.status == 64)
+        #expect(folder.stderr == "filterbank: error: the output folder \(input) is the input folder \(input): a later run "
+                + "would take its outputs for inputs; choose another output folder (one inside it is fine)\n")
         #expect(Self.files(URL(fileURLWithPath: input)) == ["x.png", "x_c0.png"])
     }
 

@@ -123,8 +123,8 @@ import FilterBankTestSupport
     @Test func exifRotationHoldsSamplesNotFloats() throws {
         let dir = try CodecFixtures.temporaryDirectory()
         defer { CodecFixtures.remove(dir) }
-        // A valid gray 4096 x 4096 PNG with an eXIf chunk (orientation 6): 16 MiB of samples.
-        let side = 4096
+        // A valid gray 8192 x 8192 PNG with an eXIf chunk (orientation 6): 64 MiB of samples.
+        let side = 8192
         let idat = H.zlib(prefix: [], zeros: side * (side + 1))
         let file = dir + "/rotated.png"
         try Self.write(H.png(width: side, height: side, beforeData: H.pngChunk("eXIf", H.exif(orientation: 6)), idat: idat), file)
@@ -132,11 +132,11 @@ import FilterBankTestSupport
         let result = try H.run(Self.binary(), ["apply", file, "-o", dir + "/out", "--strides", "8"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try ImageDecoder.decode(path: dir + "/out/rotated_c0.png").tensor.shape.height == side / 8)
-        // Floats and a rotated copy would be 2 x 64 MiB; the samples are 16 MiB.
-        #expect(result.peakRSS < 110 * Self.mebibyte, "peak RSS \(result.peakRSS)")
-        let refused = try H.run(Self.binary(), ["apply", file, "-o", dir + "/out2", "--max-memory", "16M"])
+        // Floats and a rotated copy would be 2 x 256 MiB; the samples are 64 MiB.
+        #expect(result.peakRSS < 320 * Self.mebibyte, "peak RSS \(result.peakRSS)")
+        let refused = try H.run(Self.binary(), ["apply", file, "-o", dir + "/out2", "--max-memory", "64M"])
         #expect(refused.status == 1)
-        Self.expectOneLine(refused, naming: file, "EXIF rotation 16777216 bytes", "--max-memory")
+        Self.expectOneLine(refused, naming: file, "EXIF rotation 67108864 bytes", "--max-memory")
     }
 
     @Test func noAllocationAbortsTheBatchUnderAVirtualMemoryLimit() throws {
@@ -191,13 +191,34 @@ import FilterBankTestSupport
         defer { CodecFixtures.remove(dir) }
         // A 1 x 1 gray PNG whose image data goes on for 32 MiB of zeros.
         let file = dir + "/trailing.png"
-        try Self.write(H.png(width: 1, height: 1, idat: H.zlib(prefix: [0, 0x80], zeros: 32 * Self.mebibyte)), file)
-        let result = try H.run(Self.binary(), ["apply", file, "-o", dir + "/out", "--report", "-"])
+        try Self.write(H.png(width: 1, height: 1, idat: H.zlib(prefix: [0, 200], zeros: 32 * Self.mebibyte)), file)
+        let result = try H.run(Self.binary(), ["apply", file, "-o", dir + "/out", "--kernel", "identity", "--format", "npy",
+                                               "--report", "-"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("image data goes on after the last row"), "\(result.stdout)")
+        // The row itself is whole: reading stops only after it.
+        #expect(try NpyFile.readTensor(path: dir + "/out/trailing.npy").values == [200 / 255])
         let strict = try H.run(Self.binary(), ["apply", file, "-o", dir + "/out2", "--fail-on", "warning"])
         #expect(strict.status == 1)
         Self.expectOneLine(strict, naming: file, "image data goes on after the last row")
+    }
+
+    @Test func paletteIndicesPastThePaletteAreAWarning() throws {
+        let dir = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(dir) }
+        // A 4 x 1 palette PNG of two entries whose pixels use indices 0, 1, 7 and 200.
+        let file = dir + "/palette.png"
+        try Self.write(H.png(width: 4, height: 1, color: 3, beforeData: H.pngChunk("PLTE", [0, 0, 0, 255, 255, 255]),
+                             idat: H.zlib(prefix: [0, 0, 1, 7, 200], zeros: 0)), file)
+        let result = try H.run(Self.binary(), ["apply", file, "-o", dir + "/out", "--kernel", "identity", "--format", "npy",
+                                               "--report", "-"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("palette index 200 is past the end of the palette (2 entries)"), "\(result.stdout)")
+        // As libpng expands them: past the palette is black.
+        #expect(try NpyFile.readTensor(path: dir + "/out/palette.npy").values == [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+        let strict = try H.run(Self.binary(), ["apply", file, "-o", dir + "/out2", "--fail-on", "warning"])
+        #expect(strict.status == 1)
+        Self.expectOneLine(strict, naming: file, "palette index 200")
     }
 
     // MARK: - Outputs

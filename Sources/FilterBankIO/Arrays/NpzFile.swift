@@ -31,10 +31,10 @@ public enum NpzFile {
             guard entry.name.hasSuffix(".npy") else {
                 throw FileError(path: path, message: "entry '\(entry.name)' is not a .npy array (numpy.savez names them <key>.npy)")
             }
+            // The .npy header first, from the entry's first bytes: a shape that does not
+            // match the entry's size, or an array over the limit, is refused before inflating.
+            let head = try archive.prefix(of: entry, count: 1 << 16)   // its errors name the entry
             do throws(FileError) {
-                // The .npy header first, from the entry's first bytes: a shape that does not
-                // match the entry's size, or an array over the limit, is refused before inflating.
-                let head = try archive.prefix(of: entry, count: 1 << 16)
                 let layout = try NpyFile.Layout.parse(size: entry.uncompressedSize, path: path) { (range) throws(FileError) in
                     guard range.upperBound <= head.count else {
                         throw FileError(path: path, message: "the .npy header is longer than \(head.count) bytes")
@@ -46,7 +46,13 @@ public enum NpzFile {
                     throw FileError(path: path, message: "an array of shape \(layout.header.shape) needs \(entry.uncompressedSize) "
                                     + "bytes inflated and \(floats) as Float32, more than the limit of \(maxBytes) bytes")
                 }
-                let contents = try archive.contents(of: entry)
+            } catch {
+                // One line even if damaged header bytes reach the message.
+                let message = String(error.message.unicodeScalars.map { $0.value < 0x20 ? "?" : Character($0) })
+                throw FileError(path: path, message: "entry '\(entry.name)': \(message)")
+            }
+            let contents = try archive.contents(of: entry)   // its errors name the entry
+            do throws(FileError) {
                 arrays.append((String(entry.name.dropLast(4)), try NpyFile.decode(bytes: contents, path: path)))
             } catch {
                 // One line even if damaged header bytes reach the message.
