@@ -193,7 +193,19 @@ public struct ApplyJob: Sendable {
     /// Refuses (before writing anything) an output that would replace the
     /// input itself, or an existing file unless `output.existing == .overwrite`;
     /// fails the input when `input.failOn` says its codec warnings fail it.
+    ///
+    /// An error about one of the outputs (an encoder's, a full disk's) names
+    /// the input too: `in.png: output out/in_c0.jpg: JPEG encode failed: ...`.
     public func execute(_ prepared: PreparedInput) throws(FileError) -> ApplyResult {
+        do {
+            return try write(prepared)
+        } catch {
+            guard error.path != prepared.path, prepared.outputs.all.contains(error.path) else { throw error }
+            throw FileError(path: prepared.path, message: "output \(error.path): \(error.message)")
+        }
+    }
+
+    private func write(_ prepared: PreparedInput) throws(FileError) -> ApplyResult {
         let path = prepared.path
         let files = prepared.outputs
         for target in files.all {
