@@ -76,6 +76,19 @@ import FilterBankTestSupport
         #expect(Self.hiddenFiles(dir + "/out") == [], "the stale link is removed, and nothing is left behind")
     }
 
+    @Test func aReportSentToDevStdoutIsWrittenThere() throws {
+        let dir = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(dir) }
+        let input = dir + "/in.jpg"
+        try Self.write(try Self.smallJPEG(dir), input)
+        // Standard output is a regular file here: the report must go into it, not replace /dev/stdout.
+        let result = try H.run(Self.binary(), ["apply", input, "-o", dir + "/out", "--report", "/dev/stdout"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"status\":\"ok\""), "\(result.stdout)")
+        let link = try FileManager.default.attributesOfItem(atPath: "/dev/stdout")
+        #expect(link[.type] as? FileAttributeType == .typeSymbolicLink)
+    }
+
     // MARK: - Memory
 
     @Test func hugeTruncatedJPEGsFailHavingUsedLittle() throws {

@@ -79,15 +79,18 @@ public final class RunReport: Sendable {
     /// name (`O_EXCL | O_NOFOLLOW`, see `AtomicFile`), renamed into place at
     /// once, before any line is written, so that a link planted at `path` is
     /// replaced, never written through, and lines appear as inputs finish.
-    /// A terminal or a pipe (a character device or FIFO at `path`) is written
-    /// to as it is.
+    /// A terminal or a pipe (a character device or FIFO at `path`), or an
+    /// existing file under `/dev/` or `/proc/` (`/dev/stdout`, which may lead
+    /// to a regular file), is written to as it is.
     public init(path: String) throws(FileError) {
         self.path = path
         let opened: OpenFile
         do {
             if path == "-" {
                 opened = try OpenFile.standardOutput()
-            } else if let existing = FileTree.status(path), existing.kind == .other {
+            } else if let existing = FileTree.status(path),
+                      existing.kind == .other || path.hasPrefix("/dev/") || path.hasPrefix("/proc/") {
+                // A terminal, a pipe, or /dev/stdout (a link to this process's descriptor): as it is.
                 opened = try OpenFile.forWritingExisting(path)
             } else {
                 opened = try StagedFiles.createInPlace(path)
