@@ -103,3 +103,15 @@ struct RunReportTests {
         #expect(BatchProgress.clock(.infinity) == "--:--")
     }
 }
+
+@Suite struct MemoryBudgetTests {
+    @Test func sizesParseAsBytesOrWithPowersOf1024() {
+        #expect(MemoryBudget.parse("1073741824") == 1 << 30)
+        #expect(MemoryBudget.parse("1G") == 1 << 30)
+        #expect(MemoryBudget.parse("1GiB") == 1 << 30)
+        #expect(MemoryBudget.parse("512m") == 512 << 20)
+        #expect(MemoryBudget.parse("64K") == 64 << 10)
+        #expect(MemoryBudget.parse("2T") == 2 << 40)
+        for bad in ["", "G", "1.5G", "-1G", "1X", "99999999999999G", "١G"] { #expect(MemoryBudget.parse(bad) == nil, "\(bad)") }
+    }
+}
