@@ -33,7 +33,12 @@ extension BankFile {
     public static func loadNpy(depthwise: String, pointwise: String?, layout: WeightLayout) throws(FileError) -> BankSource {
         let dw = try NpyFile.readArray(path: depthwise)
         let pw = try pointwise.map { p throws(FileError) in (try NpyFile.readArray(path: p), ArrayOrigin(path: p, entry: nil)) }
-        return try source(depthwise: (dw, ArrayOrigin(path: depthwise, entry: nil)), pointwise: pw, bias: nil, layout: layout)
+        let made = try source(depthwise: (dw, ArrayOrigin(path: depthwise, entry: nil)), pointwise: pw, bias: nil, layout: layout)
+        // A fixed bank is checked now, as a JSON bank is (kernel size and the other limits), not at each input.
+        if case let .file(spec) = made {
+            do { _ = try spec.resolve(strides: nil, dilations: nil, padding: nil) } catch { throw FileError(path: depthwise, error) }
+        }
+        return made
     }
 
     /// The names `.npz` arrays may have: ours, and what Keras calls a layer's weights
