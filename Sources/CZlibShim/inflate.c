@@ -14,16 +14,15 @@ static czs_status czs_inflate_fail(czs_status status, const char *message, char 
     return status;
 }
 
-czs_status czs_inflate_raw(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
-                           size_t *consumed, char *errbuf, size_t errbuf_size) {
+static czs_status czs_inflate(int window_bits, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
+                              size_t *consumed, char *errbuf, size_t errbuf_size) {
     *consumed = 0;
     if (errbuf != NULL && errbuf_size > 0) errbuf[0] = '\0';
     if (src_len > UINT32_MAX || dst_len > UINT32_MAX)
         return czs_inflate_fail(CZS_TOO_LARGE, "entry larger than 4 GiB", errbuf, errbuf_size);
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    /* Negative window bits: a raw deflate stream, no zlib header or trailer (zip method 8). */
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
+    if (inflateInit2(&zs, window_bits) != Z_OK)
         return czs_inflate_fail(CZS_OUT_OF_MEMORY, "cannot initialise zlib", errbuf, errbuf_size);
     zs.next_in = (Bytef *)src;
     zs.avail_in = (uInt)src_len;
@@ -57,4 +56,42 @@ uint32_t czs_crc32(const uint8_t *_Nullable data, size_t length) {
         length -= chunk;
     }
     return (uint32_t)crc;
+}
+
+czs_status czs_inflate_raw(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
+                           size_t *consumed, char *errbuf, size_t errbuf_size) {
+    /* Negative window bits: a raw deflate stream, no zlib header or trailer (zip method 8). */
+    return czs_inflate(-MAX_WBITS, src, src_len, dst, dst_len, consumed, errbuf, errbuf_size);
+}
+
+czs_status czs_inflate_zlib(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
+                            size_t *consumed, char *errbuf, size_t errbuf_size) {
+    return czs_inflate(MAX_WBITS, src, src_len, dst, dst_len, consumed, errbuf, errbuf_size);
+}
+
+uint32_t czs_crc32_update(uint32_t crc, const uint8_t *_Nullable data, size_t length) {
+    uLong c = crc;
+    while (length > 0) {
+        uInt chunk = length > 0x40000000u ? 0x40000000u : (uInt)length;
+        c = crc32(c, data, chunk);
+        data += chunk;
+        length -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+uint32_t czs_adler32_update(uint32_t adler, const uint8_t *_Nullable data, size_t length) {
+    uLong a = adler;
+    while (length > 0) {
+        uInt chunk = length > 0x40000000u ? 0x40000000u : (uInt)length;
+        a = adler32(a, data, chunk);
+        data += chunk;
+        length -= chunk;
+    }
+    return (uint32_t)a;
+}
+
+uint32_t czs_adler32_combine(uint32_t adler_a, uint32_t adler_b, uint64_t length_b) {
+    /* z_off_t is a long: 64 bits on the LP64 hosts this builds for. */
+    return (uint32_t)adler32_combine(adler_a, adler_b, (z_off_t)length_b);
 }

@@ -1,8 +1,25 @@
 internal import CImageCodecs
+import FilterBankKit
 
-/// How hard `PNGEncoder` compresses: zlib level and strategy, and which PNG
-/// row filters libpng may choose from.
+/// How `PNGEncoder` and `PNGRowWriter` compress: filterbank's own fast
+/// deflate encoder (`fast`), or libpng and zlib with a zlib level and
+/// strategy and the PNG row filters libpng may choose from.
 public struct PNGCompression: Equatable, Hashable, Sendable {
+    /// Which encoder writes the file.
+    public enum Encoder: Equatable, Hashable, Sendable {
+        /// libpng, compressing with zlib at `level` and `strategy`, filtering with `filters`.
+        case zlib
+        /// filterbank's own encoder (`Images/FastPNG`): one row filter per band
+        /// segment chosen from None, Sub, Up and Paeth on a sample of its rows,
+        /// Huffman codes built from each segment's histogram, runs of a repeated
+        /// byte as matches at distance 1, no other matching. Standard zlib
+        /// streams in IDAT chunks, several times faster than zlib level 1 and
+        /// about as small on filter outputs (docs/performance.md).
+        /// `level`, `strategy` and `filters` do not apply.
+        case fastDeflate
+    }
+
+
     /// zlib's strategies (`Z_*`).
     public enum Strategy: Equatable, Hashable, Sendable {
         /// Let libpng choose (`Z_FILTERED` when rows are filtered).
@@ -22,21 +39,33 @@ public struct PNGCompression: Equatable, Hashable, Sendable {
         public static let all: Filters = [.none, .sub, .up, .average, .paeth]
     }
 
+    public let encoder: Encoder
     /// zlib level, 0 (store) ... 9 (smallest).
     public let level: Int
     public let strategy: Strategy
     public let filters: Filters
 
+    /// libpng and zlib at `level`, with `strategy` and `filters`.
     public init(level: Int, strategy: Strategy = .libpngDefault, filters: Filters = []) {
         precondition((0...9).contains(level), "zlib level must be 0...9, got \(level)")
+        self.encoder = .zlib
         self.level = level
         self.strategy = strategy
         self.filters = filters
     }
 
-    /// zlib level 1, `Z_RLE`, the Sub filter only: measured fastest for
-    /// filter-output planes at a size close to level 6 (docs/performance.md).
-    public static let fast = PNGCompression(level: 1, strategy: .rle, filters: .sub)
+    private init(fastDeflate: Void) {
+        encoder = .fastDeflate
+        level = 1
+        strategy = .libpngDefault
+        filters = []
+    }
+
+    /// filterbank's own deflate encoder (`Encoder.fastDeflate`), the default.
+    public static let fast = PNGCompression(fastDeflate: ())
+    /// zlib level 1, `Z_RLE`, the Sub filter only: what `fast` was before
+    /// filterbank had its own encoder, and what OpenCV writes by default.
+    public static let zlibFast = PNGCompression(level: 1, strategy: .rle, filters: .sub)
     /// zlib level 6 with libpng's default filters and strategy: smaller, about 8x slower.
     public static let standard = PNGCompression(level: 6)
 
@@ -99,8 +128,10 @@ public enum PNGColorType: Equatable, Hashable, Sendable, CaseIterable {
     }
 }
 
-/// Writes PNG files through libpng (the C target `CImageCodecs`): grayscale,
-/// and gray+alpha, RGB and RGBA (for colour montages), 8- or 16-bit.
+/// Writes PNG files, through filterbank's own encoder (`PNGCompression.fast`)
+/// or libpng (the C target `CImageCodecs`): grayscale, and gray+alpha, RGB
+/// and RGBA (for colour montages), 8- or 16-bit. A whole image is encoded on
+/// all cores.
 ///
 /// Writes straight to the given path (creating or truncating it; a symbolic
 /// link there is refused, never written through); on failure a partial file
@@ -147,7 +178,7 @@ public enum PNGEncoder {
                                    width: Int, height: Int, to path: String,
                                    compression: PNGCompression) throws(ImageError) {
         let writer = try PNGRowWriter(path: path, width: width, height: height, bitDepth: bitDepth,
-                                      colorType: colorType, compression: compression)
+                                      colorType: colorType, compression: compression, threads: Parallel.cores)
         precondition(count >= width * height * colorType.channels,
                      "\(count) samples for a \(width)x\(height) image of \(colorType.channels) channels")
         guard let samples else { preconditionFailure("no sample buffer") }
@@ -166,6 +197,13 @@ public enum PNGEncoder {
         let file: OpenFile
         do { file = try OpenFile.createOrTruncate(path) } catch {
             throw ImageError(path: path, kind: .cannotOpen, message: "PNG encode failed: \(error.message)")
+        }
+        if compression.encoder == .fastDeflate {
+            let writer = try PNGRowWriter(file: file, width: width, height: height, bitDepth: bitDepth,
+                                          compression: compression, threads: Parallel.cores)
+            try writer.write(samples, rowStrideBytes: width * bitDepth / 8, rows: height)
+            try writer.finish()
+            return
         }
         var message = [CChar](repeating: 0, count: codecMessageCapacity)
         var options = compression.options
@@ -192,30 +230,37 @@ public final class PNGRowWriter {
     public let colorType: PNGColorType
     public private(set) var rowsWritten = 0
     private var handle: OpaquePointer?
+    /// The fast encoder's state, when `compression` is `.fast` (then `handle` is nil).
+    private var fast: FastPNGStream?
 
     /// Creates `path` (or empties it; a symbolic link there is refused) and writes the PNG header.
     /// - Parameters:
     ///   - bitDepth: 8 or 16.
     ///   - colorType: samples per pixel and their order; rows then hold
     ///     `width * colorType.channels` interleaved samples.
+    ///   - threads: how many cores the fast encoder may use for each band
+    ///     (it cuts a band into that many parts, each a deflate block of its
+    ///     own): 1 when several writers already run at once, one per channel;
+    ///     more when there are fewer writers than cores. libpng uses one.
     /// - Throws: `ImageError` naming `path` (`.unsupported` for a size PNG
     ///   cannot hold, `.cannotOpen` when the file cannot be created).
     public convenience init(path: String, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType = .gray,
-                            compression: PNGCompression = .fast) throws(ImageError) {
+                            compression: PNGCompression = .fast, threads: Int = 1) throws(ImageError) {
         try Self.checkSize(width, height, path: path)   // before anything is created
         let file: OpenFile
         do { file = try OpenFile.createOrTruncate(path) } catch {
             throw ImageError(path: path, kind: .cannotOpen, message: "PNG encode failed: \(error.message)")
         }
         try self.init(file: file, width: width, height: height, bitDepth: bitDepth, colorType: colorType,
-                      compression: compression)
+                      compression: compression, threads: threads)
     }
 
     /// Writes the PNG header to `file`, a file this process created (for
     /// example a temporary file, `StagedFiles.createFile`), through its own
     /// duplicate of the descriptor: `file` may be closed once this returns.
+    /// `threads` as for `init(path:...)`.
     package init(file: OpenFile, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType = .gray,
-                 compression: PNGCompression = .fast) throws(ImageError) {
+                 compression: PNGCompression = .fast, threads: Int = 1) throws(ImageError) {
         precondition(bitDepth == 8 || bitDepth == 16)
         let path = file.path
         try Self.checkSize(width, height, path: path)
@@ -224,6 +269,11 @@ public final class PNGRowWriter {
         self.height = height
         self.bitDepth = bitDepth
         self.colorType = colorType
+        if compression.encoder == .fastDeflate {
+            fast = try FastPNGStream(path: path, width: width, height: height, bitDepth: bitDepth,
+                                     colorType: colorType, threads: threads)
+            return
+        }
         var message = [CChar](repeating: 0, count: codecMessageCapacity)
         var options = compression.options
         let status = cic_png_writer_open_color(file.rawDescriptor, UInt32(width), UInt32(height), UInt32(bitDepth),
@@ -257,6 +307,16 @@ public final class PNGRowWriter {
 
     fileprivate func write(_ samples: UnsafeRawPointer, rowStrideBytes: Int, rows: Int) throws(ImageError) {
         precondition(rowsWritten + rows <= height, "more rows than the image has")
+        if let fast {
+            do {
+                try fast.write(samples, rowStrideBytes: rowStrideBytes, rows: rows)
+            } catch {
+                self.fast = nil
+                throw error
+            }
+            rowsWritten += rows
+            return
+        }
         guard let handle else { throw ImageError(path: path, kind: .internalError, message: "PNG encode failed: writer already closed") }
         var message = [CChar](repeating: 0, count: codecMessageCapacity)
         let status = cic_png_writer_write_rows(handle, samples, rowStrideBytes, UInt32(rows), &message, codecMessageCapacity)
@@ -270,6 +330,11 @@ public final class PNGRowWriter {
 
     /// Ends the file (IEND), flushes and closes it.
     public func finish() throws(ImageError) {
+        if let fast {
+            self.fast = nil
+            try fast.finish()
+            return
+        }
         guard let handle else { throw ImageError(path: path, kind: .internalError, message: "PNG encode failed: writer already closed") }
         self.handle = nil
         var message = [CChar](repeating: 0, count: codecMessageCapacity)

@@ -114,9 +114,11 @@ final class ChannelImageSink: OutputSink {
         do throws(ImageError) {
             switch format {
             case .png:
+                // Fewer channels than cores: each channel's bands are cut over the spare cores.
                 return try PNGRowWriter(file: file, width: shape.width, height: shape.height,
                                         bitDepth: encoding.bitDepth, colorType: rgb ? .rgb : .gray,
-                                        compression: encoding.pngCompression)
+                                        compression: encoding.pngCompression,
+                                        threads: max(1, Parallel.cores / selected.count))
             default:
                 // Optimal Huffman tables would hold every coefficient (about 2 bytes a
                 // sample) until the end: not while streaming K planes at once.
