@@ -176,7 +176,8 @@ struct ColorEncodeTests {
         #expect(header.depth == 16 && header.colourType == Self.pngColourTypeByte[colorType])
     }
 
-    /// An RGB row writer fed in bands through a padded stride writes the same file as one call.
+    /// An RGB row writer fed in bands through a padded stride writes the same image as one
+    /// call (the fast encoder's blocks follow the bands, so the bytes differ).
     @Test func rgbRowWriterInBands() throws {
         let directory = try CodecFixtures.temporaryDirectory()
         defer { CodecFixtures.remove(directory) }
@@ -198,9 +199,10 @@ struct ColorEncodeTests {
             }
         }
         try writer.finish()
-        let whole = try Data(contentsOf: URL(fileURLWithPath: directory + "/whole.png"))
-        let bands = try Data(contentsOf: URL(fileURLWithPath: directory + "/bands.png"))
-        #expect(whole == bands)
+        let whole = try ImageDecoder.decode(path: directory + "/whole.png")
+        let bands = try ImageDecoder.decode(path: directory + "/bands.png")
+        #expect(whole.tensor == bands.tensor)
+        #expect(bands.storedSamples() == samples.map(Int.init))
     }
 
     /// The gray API is unchanged: a row writer without a colour type writes gray, byte for

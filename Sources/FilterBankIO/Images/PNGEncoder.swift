@@ -308,6 +308,10 @@ public final class PNGRowWriter {
     fileprivate func write(_ samples: UnsafeRawPointer, rowStrideBytes: Int, rows: Int) throws(ImageError) {
         precondition(rowsWritten + rows <= height, "more rows than the image has")
         if let fast {
+            guard rowStrideBytes >= width * colorType.channels * bitDepth / 8 else {
+                self.fast = nil
+                throw ImageError(path: path, kind: .internalError, message: "PNG encode failed: row stride smaller than a row")
+            }
             do {
                 try fast.write(samples, rowStrideBytes: rowStrideBytes, rows: rows)
             } catch {

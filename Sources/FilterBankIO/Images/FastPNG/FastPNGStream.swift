@@ -29,8 +29,9 @@ final class FastPNGStream {
     private(set) var rowsWritten = 0
 
     /// A segment is never cut smaller than this, unless the band is (each
-    /// segment costs a block header of about 100 bytes).
-    static let minimumSegmentBytes = 64 * 1024
+    /// segment costs a block header of about 100 bytes). The tests set 1.
+    let minimumSegmentBytes: Int
+    static let defaultMinimumSegmentBytes = 64 * 1024
     /// Nor larger (the block encoder counts in Int32, an IDAT holds < 2 GiB).
     static let maximumSegmentBytes = 1 << 30
 
@@ -46,8 +47,9 @@ final class FastPNGStream {
 
     /// Creates `path` and writes the signature and IHDR.
     init(path: String, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType,
-         threads: Int) throws(ImageError) {
+         threads: Int, minimumSegmentBytes: Int = defaultMinimumSegmentBytes) throws(ImageError) {
         self.path = path
+        self.minimumSegmentBytes = max(1, minimumSegmentBytes)
         self.width = width
         self.height = height
         self.bitDepth = bitDepth
@@ -99,7 +101,7 @@ final class FastPNGStream {
         // Segments of whole rows: as many as the cores allow, none under
         // minimumSegmentBytes (unless the band is), none over the maximum.
         let filteredRowBytes = rowBytes + 1
-        var count = max(1, min(threads, rows, rows * filteredRowBytes / Self.minimumSegmentBytes))
+        var count = max(1, min(threads, rows, max(1, rows * filteredRowBytes / minimumSegmentBytes)))
         while (rows + count - 1) / count * filteredRowBytes > Self.maximumSegmentBytes { count += 1 }
         let rowsPerSegment = (rows + count - 1) / count
         count = (rows + rowsPerSegment - 1) / rowsPerSegment
