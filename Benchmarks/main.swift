@@ -18,6 +18,11 @@
 // 4008x2988x3, 11.98 MP, about the size of a 12 MP camera photo.
 //
 // To compare two builds row by row, interleaved: scripts/bench-compare.
+//
+//   swift run -c release Benchmarks --png [--image PATH] [--width W] [--runs N]
+//
+// instead times the default job's stages (decode, convolution, mapping, PNG encoding) and the
+// PNG encoders' throughput per core on the edge maps of the photo (PNGBenchmark.swift).
 import FilterBankIO
 import FilterBankKit
 #if canImport(Glibc)
@@ -34,6 +39,7 @@ var only: [String] = []
 var parallel = true
 var extraRows = false
 var cropWidth = 4008
+var pngMode = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -43,9 +49,11 @@ while let argument = arguments.next() {
     case "--serial": parallel = false
     case "--all": extraRows = true
     case "--width": cropWidth = Int(arguments.next() ?? "") ?? cropWidth
+    case "--png": pngMode = true
     case "-h", "--help":
-        print("usage: Benchmarks [--image PATH] [--runs N] [--only TEXT]... [--serial] [--all] [--width W]")
+        print("usage: Benchmarks [--image PATH] [--runs N] [--only TEXT]... [--serial] [--all] [--width W] [--png]")
         print("  --all   also the comparison rows (forced paths: direct vs rank-1, broadcast vs expanded)")
+        print("  --png   the default job's stages and the PNG encoders' MB/s per core on the photo's edge maps")
         exit(0)
     default:
         print("Benchmarks: unknown argument \(argument)")
@@ -104,6 +112,7 @@ func loadCropped(_ imagePath: String, _ cropWidth: Int) -> Tensor {
 }
 let input = loadCropped(imagePath, cropWidth)
 let shape = input.shape
+if pngMode { runPNGBenchmark(imagePath: imagePath, input: input, runs: runs) }
 
 // MARK: the banks
 

@@ -325,23 +325,35 @@ final class DeflateBlock {
         Self.writeLiterals(data, from: p, to: count, literalTable, &writer)
     }
 
-    /// Literals `data[from..<to]`, four per flush of the writer (4 x 14 bits).
+    /// The four literals of `w` (first in the low byte), then a flush.
+    @inline(__always)
+    private static func put4(_ w: UInt32, _ table: UnsafeMutablePointer<UInt32>, _ writer: inout BitWriter) {
+        let e0 = table[Int(truncatingIfNeeded: w & 0xFF)]
+        let e1 = table[Int(truncatingIfNeeded: (w &>> 8) & 0xFF)]
+        let e2 = table[Int(truncatingIfNeeded: (w &>> 16) & 0xFF)]
+        let e3 = table[Int(truncatingIfNeeded: w &>> 24)]
+        let l0 = UInt64(e0 & 15), l1 = UInt64(e1 & 15), l2 = UInt64(e2 & 15), l3 = UInt64(e3 & 15)
+        let l01 = l0 &+ l1
+        let bits = UInt64(e0 &>> 4) | UInt64(e1 &>> 4) &<< l0 | UInt64(e2 &>> 4) &<< l01
+            | UInt64(e3 &>> 4) &<< (l01 &+ l2)
+        writer.put(bits, Int(truncatingIfNeeded: l01 &+ l2 &+ l3))
+        writer.flush()
+    }
+
+    /// Literals `data[from..<to]`, four per flush of the writer (4 x 14 bits),
+    /// eight per load.
     @inline(__always)
     private static func writeLiterals(_ data: UnsafePointer<UInt8>, from: Int, to: Int,
                                       _ table: UnsafeMutablePointer<UInt32>, _ writer: inout BitWriter) {
         var p = from
+        while p &+ 8 <= to {
+            let w = UInt64(littleEndian: UnsafeRawPointer(data + p).loadUnaligned(as: UInt64.self))
+            put4(UInt32(truncatingIfNeeded: w), table, &writer)
+            put4(UInt32(truncatingIfNeeded: w &>> 32), table, &writer)
+            p &+= 8
+        }
         while p &+ 4 <= to {
-            let w = UInt32(littleEndian: UnsafeRawPointer(data + p).loadUnaligned(as: UInt32.self))
-            let e0 = table[Int(truncatingIfNeeded: w & 0xFF)]
-            let e1 = table[Int(truncatingIfNeeded: (w &>> 8) & 0xFF)]
-            let e2 = table[Int(truncatingIfNeeded: (w &>> 16) & 0xFF)]
-            let e3 = table[Int(truncatingIfNeeded: w &>> 24)]
-            let l0 = UInt64(e0 & 15), l1 = UInt64(e1 & 15), l2 = UInt64(e2 & 15), l3 = UInt64(e3 & 15)
-            let l01 = l0 &+ l1
-            let bits = UInt64(e0 &>> 4) | UInt64(e1 &>> 4) &<< l0 | UInt64(e2 &>> 4) &<< l01
-                | UInt64(e3 &>> 4) &<< (l01 &+ l2)
-            writer.put(bits, Int(truncatingIfNeeded: l01 &+ l2 &+ l3))
-            writer.flush()
+            put4(UInt32(littleEndian: UnsafeRawPointer(data + p).loadUnaligned(as: UInt32.self)), table, &writer)
             p &+= 4
         }
         while p < to {

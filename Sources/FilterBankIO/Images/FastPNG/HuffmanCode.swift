@@ -1,18 +1,21 @@
 /// Length-limited Huffman codes for deflate (RFC 1951, section 3.2.2).
 ///
-/// Lengths come from the package-merge algorithm (Larmore and Hirschberg,
-/// "A fast algorithm for optimal length-limited Huffman codes", 1990): the
-/// code with the fewest total bits among those no longer than the limit.
-/// Deflate allows 15 bits for literal/length and distance codes and 7 for
-/// the code-length code. Codes are canonical, as deflate requires, and
-/// stored bit-reversed, because deflate sends Huffman codes from their most
-/// significant bit while `BitWriter` fills bytes from the least.
+/// Lengths come from an optimal Huffman code (the two-queue method on sorted
+/// weights); when it is deeper than the limit, its length counts are
+/// reshaped as JPEG does (ITU-T T.81, Annex K.3, "Adjust_BITS": two leaves
+/// below the limit move up and take the place of a shorter leaf, which
+/// moves down beside them), which keeps the code complete, and the longest
+/// codes go to the rarest symbols. Deflate allows 15 bits for literal/length
+/// and distance codes and 7 for the code-length code. Codes are canonical, as
+/// deflate requires, and stored bit-reversed, because deflate sends Huffman
+/// codes from their most significant bit while `BitWriter` fills bytes from
+/// the least.
 enum HuffmanCode {
     /// Code lengths for symbols with `counts` (0: unused), none longer than
-    /// `limit`, minimising `sum(count * length)`. Every code is complete (its
-    /// lengths satisfy Kraft's sum with equality), which zlib requires of
-    /// every code but a lone distance code: with one used symbol, a second
-    /// symbol (the lowest unused one) gets a code of 1 bit too.
+    /// `limit`. Every code is complete (its lengths satisfy Kraft's sum with
+    /// equality), which zlib requires of every code but a lone distance code:
+    /// with one used symbol, a second symbol (the lowest unused one) gets a
+    /// code of 1 bit too.
     ///
     /// Runs once per deflate block over at most 286 symbols: the arrays here
     /// are not in any per-byte loop.
@@ -33,45 +36,59 @@ enum HuffmanCode {
         precondition(leaves.count <= 1 << limit, "\(leaves.count) symbols do not fit codes of \(limit) bits")
         leaves.sort { $0.weight != $1.weight ? $0.weight < $1.weight : $0.symbol < $1.symbol }
         let n = leaves.count
+        let depths = unlimitedDepths(leaves.map(\.weight))
+        // How many leaves each length has, then Annex K.3's adjustment.
+        var lengthCounts = [Int](repeating: 0, count: max(depths.max()!, limit) + 1)
+        for depth in depths { lengthCounts[depth] += 1 }
+        var longest = lengthCounts.count - 1
+        while longest > limit {
+            while lengthCounts[longest] > 0 {
+                var shorter = longest - 2
+                while lengthCounts[shorter] == 0 { shorter -= 1 }
+                lengthCounts[longest] -= 2
+                lengthCounts[longest - 1] += 1
+                lengthCounts[shorter + 1] += 2
+                lengthCounts[shorter] -= 1
+            }
+            longest -= 1
+        }
+        // The rarest symbols (first in `leaves`) take the longest codes.
+        var leaf = 0
+        for length in stride(from: limit, through: 1, by: -1) {
+            for _ in 0..<lengthCounts[length] {
+                lengths[leaves[leaf].symbol] = UInt8(length)
+                leaf += 1
+            }
+        }
+        precondition(leaf == n)
+    }
 
-        // levels[l] is the merged list of level l: leaves and packages of two
-        // consecutive items of level l - 1, ascending by weight. An item is a
-        // leaf (`child < 0`: leaf index `-child - 1`) or a package of items
-        // `child` and `child + 1` of the level below.
-        struct Item { var weight: UInt64; var child: Int32 }
-        var levels: [[Item]] = [leaves.indices.map { Item(weight: leaves[$0].weight, child: -Int32($0) - 1) }]
-        for _ in 1..<limit {
-            let previous = levels[levels.count - 1]
-            var merged: [Item] = []
-            merged.reserveCapacity(n + previous.count / 2)
-            var leaf = 0, pair = 0
-            let pairs = previous.count / 2
-            while leaf < n || pair < pairs {
-                let packageWeight = pair < pairs ? previous[2 * pair].weight + previous[2 * pair + 1].weight : .max
-                if leaf < n && leaves[leaf].weight <= packageWeight {
-                    merged.append(Item(weight: leaves[leaf].weight, child: -Int32(leaf) - 1))
+    /// The depths of an optimal, unlimited Huffman code for `weights`
+    /// (ascending, at least two): the two-queue method (van Leeuwen, 1976),
+    /// linear once the weights are sorted.
+    private static func unlimitedDepths(_ weights: [UInt64]) -> [Int] {
+        let n = weights.count
+        var nodeWeight = [UInt64](repeating: 0, count: n - 1)
+        var leafParent = [Int](repeating: 0, count: n), nodeParent = [Int](repeating: 0, count: n - 1)
+        var leaf = 0, node = 0
+        for k in 0..<(n - 1) {
+            for _ in 0..<2 {
+                if leaf < n && (node >= k || weights[leaf] <= nodeWeight[node]) {
+                    leafParent[leaf] = k
+                    nodeWeight[k] += weights[leaf]
                     leaf += 1
                 } else {
-                    merged.append(Item(weight: packageWeight, child: Int32(2 * pair)))
-                    pair += 1
+                    nodeParent[node] = k
+                    nodeWeight[k] += nodeWeight[node]
+                    node += 1
                 }
             }
-            levels.append(merged)
         }
-        // Each time a leaf appears among the first 2n - 2 items of the top
-        // level (packages opened down to their leaves), its code grows by a bit.
-        var depth = [Int](repeating: 0, count: n)
-        func open(_ level: Int, _ index: Int) {
-            let item = levels[level][index]
-            if item.child < 0 {
-                depth[Int(-item.child - 1)] += 1
-            } else {
-                open(level - 1, Int(item.child))
-                open(level - 1, Int(item.child) + 1)
-            }
+        var nodeDepth = [Int](repeating: 0, count: n - 1)
+        if n >= 3 {
+            for k in stride(from: n - 3, through: 0, by: -1) { nodeDepth[k] = nodeDepth[nodeParent[k]] + 1 }
         }
-        for index in 0..<(2 * n - 2) { open(levels.count - 1, index) }
-        for i in 0..<n { lengths[leaves[i].symbol] = UInt8(depth[i]) }
+        return leafParent.map { nodeDepth[$0] + 1 }
     }
 
     /// Canonical codes (RFC 1951, 3.2.2) for `lengths`, bit-reversed so that
