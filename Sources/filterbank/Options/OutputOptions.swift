@@ -35,7 +35,8 @@ struct OutputOptions: ParsableArguments {
     var bitDepth: Int = 8
 
     @Option(name: .customLong("png-compression"), help: ArgumentHelp("""
-        fast (zlib 1, RLE, Sub filter; default), default (zlib 6, libpng's filters), small (zlib 9, libpng's filters).
+        fast (filterbank's own deflate encoder: about the size of zlib 1, several times faster; default), \
+        default (zlib 6, libpng's filters), small (zlib 9, libpng's filters).
         """, valueName: "level"))
     var pngCompression: PNGCompressionPreset = .fast
 
