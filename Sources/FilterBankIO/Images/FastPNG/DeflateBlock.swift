@@ -36,6 +36,8 @@ final class DeflateBlock {
     private let matchTable = UnsafeMutablePointer<UInt64>.allocate(capacity: 259)
     /// Match length 3...258 to its length symbol minus 257 (0...28).
     private let lengthSymbol = UnsafeMutablePointer<UInt8>.allocate(capacity: 259)
+    /// The Adler-32 of the last block's bytes (zlib's checksum of the data), computed by `scan`.
+    private(set) var adler: UInt32 = 1
     /// Runs as (first byte, end) pairs; grown with the blocks.
     private var runs = UnsafeMutablePointer<Int32>.allocate(capacity: 2)
     private var runCapacity = 1
@@ -102,14 +104,23 @@ final class DeflateBlock {
 
     // MARK: - Pass 1: histogram and runs
 
-    /// Counts the bytes into `histograms` and records every run of at least
-    /// `minimumRun` equal bytes in `runs`. Returns the number of runs.
+    /// Counts the bytes into `histograms`, records every run of at least
+    /// `minimumRun` equal bytes in `runs`, and computes the bytes' Adler-32
+    /// (RFC 1950) into `adler`. Returns the number of runs.
     ///
     /// Eight bytes at a time: `d = word ^ (word << 8 | previous byte)` has a
     /// zero byte wherever a byte equals the one before it, so a word inside a
     /// run is `d == 0` (counted with one increment), and a run's ends are the
     /// lowest and highest non-zero bytes of `d`. A run of 8 or more bytes
     /// spans a word boundary, so none is missed.
+    ///
+    /// Adler-32 a word at a time: after bytes b0...b7, `s1` grows by their
+    /// sum and `s2` by `8 * s1 + 8 b0 + 7 b1 + ... + 1 b7`. Both sums come
+    /// from multiplications on the bytes spread into 16-bit lanes (even and
+    /// odd bytes apart): the top lane of `lanes * k` collects each lane times
+    /// its weight, below 2^16, with no carry from the lanes below. `s1` and
+    /// `s2` are reduced modulo 65521 every 1024 words, long before 64 bits
+    /// could overflow.
     private func scan(_ data: UnsafePointer<UInt8>, count: Int) -> Int {
         let most = count / Self.minimumRun + 2
         if runCapacity < most {
@@ -125,14 +136,29 @@ final class DeflateBlock {
         var previous = UInt64(data[0] ^ 0xFF)  // unlike byte 0, so that a run starts there
         var p = 0
         let words = count & ~7
+        let evenBytes: UInt64 = 0x00FF_00FF_00FF_00FF, ones: UInt64 = 0x0001_0001_0001_0001
+        let evenWeights: UInt64 = 2 | 4 << 16 | 6 << 32 | 8 << 48  // b6, b4, b2, b0
+        let oddWeights: UInt64 = 1 | 3 << 16 | 5 << 32 | 7 << 48  // b7, b5, b3, b1
+        var s1: UInt64 = 1, s2: UInt64 = 0, sinceReduced = 0
         while p < words {
             let w = UInt64(littleEndian: UnsafeRawPointer(data + p).loadUnaligned(as: UInt64.self))
             let d = w ^ ((w &<< 8) | previous)
+            sinceReduced &+= 1
+            if sinceReduced == 1024 {
+                s1 %= 65521
+                s2 %= 65521
+                sinceReduced = 0
+            }
             if d == 0 {
                 h0[Int(previous)] &+= 8
+                s2 &+= 8 &* s1 &+ 36 &* previous
+                s1 &+= 8 &* previous
                 p &+= 8
                 continue
             }
+            let even = w & evenBytes, odd = (w &>> 8) & evenBytes
+            s2 &+= 8 &* s1 &+ ((even &* evenWeights) &>> 48) &+ ((odd &* oddWeights) &>> 48)
+            s1 &+= ((even &+ odd) &* ones) &>> 48
             previous = w &>> 56
             h0[Int(truncatingIfNeeded: w & 0xFF)] &+= 1
             h1[Int(truncatingIfNeeded: (w &>> 8) & 0xFF)] &+= 1
@@ -152,8 +178,12 @@ final class DeflateBlock {
             p &+= 8
         }
         var last = UInt8(truncatingIfNeeded: previous)
+        s1 %= 65521
+        s2 %= 65521
         while p < count {
             let byte = data[p]
+            s1 &+= UInt64(byte)
+            s2 &+= s1
             h0[Int(byte)] &+= 1
             if byte != last || p == 0 {
                 if p &- runStart >= minimumRun {
@@ -171,6 +201,7 @@ final class DeflateBlock {
             runs[2 &* runCount &+ 1] = Int32(truncatingIfNeeded: count)
             runCount &+= 1
         }
+        adler = UInt32(s2 % 65521) << 16 | UInt32(s1 % 65521)
         return runCount
     }
 

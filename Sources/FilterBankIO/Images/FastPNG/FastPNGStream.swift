@@ -13,8 +13,9 @@ import FilterBankKit
 /// `Z_SYNC_FLUSH` does, and an empty final block at the end. Byte-aligned
 /// blocks can be encoded apart and concatenated: a band is cut into up to
 /// `threads` segments of whole rows, encoded at once (`Parallel.forEach`),
-/// and their Adler-32s joined with zlib's `adler32_combine`. CRC-32 and
-/// Adler-32 are zlib's.
+/// and their Adler-32s joined with zlib's `adler32_combine`. The CRC-32s
+/// are zlib's; each block's Adler-32 is computed in the block's first pass
+/// (`DeflateBlock`), 8 bytes at a time.
 final class FastPNGStream {
     let path: String
     let width: Int
@@ -256,7 +257,6 @@ private final class Segment {
             filter.apply(row(r), previous: r == 0 ? top : row(r - 1), count: rowBytes, bpp: pixelBytes, into: out + 1)
         }
         filteredBytes = count
-        adler = czs_adler32_update(1, filtered, count)
 
         var data = chunk + 8
         if zlibHeader {
@@ -266,6 +266,7 @@ private final class Segment {
             data += 2
         }
         let blockBytes = block.encode(filtered, count: count, into: data)
+        adler = block.adler
         let dataBytes = (zlibHeader ? 2 : 0) + blockBytes
         let length = UInt32(dataBytes)
         chunk[0] = UInt8(length >> 24)
