@@ -218,7 +218,7 @@ private final class Segment {
     private(set) var adler: UInt32 = 1
 
     /// How much of a row the filter choice looks at, and how many rows.
-    static let sampleBytes = 8192
+    static let sampleBytes = 4096
     static let sampleRows = 4
 
     deinit {
