@@ -88,7 +88,8 @@ enum RowFilter: UInt8, CaseIterable {
             let cBelowB = c .< b, aBelowC = a .< c
             let pa = (Vector() &- bc).replacing(with: bc, where: cBelowB)
             let pb = (Vector() &- ca).replacing(with: ca, where: aBelowC)
-            let difference = pointwiseMax(bc, ca) &- pointwiseMin(bc, ca)
+            // |bc - ca| (the standard library's pointwiseMax/Min were calls, not inlined).
+            let difference = (bc &- ca).replacing(with: ca &- bc, where: bc .< ca)
             let pc = all.replacing(with: difference, where: .!(cBelowB .^ aBelowC))
             let useA = (pa .<= pb) .& (pa .<= pc)
             let useB = pb .<= pc
