@@ -74,13 +74,15 @@ struct FastPNGTests {
     }
 
     /// Writes `image` with the fast encoder in bands of `band` rows (the
-    /// last one shorter), cutting each band into up to `threads` segments of
-    /// at least `minimumSegmentBytes`. Returns the file's bytes.
+    /// last one shorter), cutting each band into up to `threads` parts of
+    /// at least `minimumSegmentBytes`, and blocks of at most
+    /// `maximumBlockBytes`. Returns the file's bytes.
     static func encode(_ image: Image, band: Int? = nil, threads: Int = 1, minimumSegmentBytes: Int = 1,
+                       maximumBlockBytes: Int = FastPNGStream.defaultMaximumBlockBytes,
                        to path: String) throws -> [UInt8] {
         let stream = try FastPNGStream(path: path, width: image.width, height: image.height, bitDepth: image.bitDepth,
                                        colorType: image.colorType, threads: threads,
-                                       minimumSegmentBytes: minimumSegmentBytes)
+                                       minimumSegmentBytes: minimumSegmentBytes, maximumBlockBytes: maximumBlockBytes)
         let rowSamples = image.width * image.colorType.channels
         let rows = band ?? image.height
         var y = 0
@@ -252,7 +254,8 @@ struct FastPNGTests {
     }
 
     /// A crop of a real edge map cut into bands of every height, each band
-    /// encoded whole or in segments of every size the cores allow.
+    /// encoded whole or in parts for up to 5 cores, in blocks of any size or
+    /// of at most 3 rows.
     @Test(arguments: [8, 16])
     func bandsCutAtEverySize(bitDepth: Int) throws {
         let full = try Self.edgeMaps(bitDepth: bitDepth)[0]
@@ -264,20 +267,23 @@ struct FastPNGTests {
         try BankIOTestSupport.withTemporaryDirectory { directory in
             for band in 1...height {
                 for threads in [1, 2, 5] {
-                    let path = directory + "/b\(band)t\(threads).png"
-                    let bytes = try Self.encode(image, band: band, threads: threads, to: path)
-                    try Self.expectDecodes(bytes, as: image, path: path)
-                    // Each band is cut into min(threads, rows) segments, one IDAT each,
-                    // plus the IDAT of the final block.
-                    let bands = (height + band - 1) / band
-                    let lastRows = height - (bands - 1) * band
-                    func segments(_ rows: Int) -> Int {
-                        let count = min(threads, rows)
-                        let per = (rows + count - 1) / count
-                        return (rows + per - 1) / per
+                    for blockBytes in [FastPNGStream.defaultMaximumBlockBytes, 3 * (image.rowBytes + 1)] {
+                        let path = directory + "/b\(band)t\(threads)-\(blockBytes).png"
+                        let bytes = try Self.encode(image, band: band, threads: threads, maximumBlockBytes: blockBytes, to: path)
+                        try Self.expectDecodes(bytes, as: image, path: path)
+                        // A band is cut into blocks of min(3 or all, rows / min(threads, rows)) rows,
+                        // one IDAT each, plus the IDAT of the final block.
+                        let bands = (height + band - 1) / band
+                        let lastRows = height - (bands - 1) * band
+                        func blocks(_ rows: Int) -> Int {
+                            let count = min(threads, rows)
+                            let per = max(1, min(blockBytes / (image.rowBytes + 1), (rows + count - 1) / count))
+                            return (rows + per - 1) / per
+                        }
+                        let expected = (bands - 1) * blocks(band) + blocks(lastRows) + 1
+                        #expect(Self.chunks(bytes).filter { $0.type == "IDAT" }.count == expected,
+                                "band \(band), threads \(threads), blocks of \(blockBytes) bytes")
                     }
-                    let expected = (bands - 1) * segments(band) + segments(lastRows) + 1
-                    #expect(Self.chunks(bytes).filter { $0.type == "IDAT" }.count == expected, "band \(band), threads \(threads)")
                 }
             }
         }

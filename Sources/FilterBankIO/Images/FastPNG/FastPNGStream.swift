@@ -6,13 +6,14 @@ import FilterBankKit
 /// splitting of a band over several cores. The blocks themselves are
 /// `DeflateBlock`'s; the row filters `RowFilter`'s.
 ///
-/// The file: the PNG signature, IHDR, then one IDAT chunk per segment of
-/// each band, then an IDAT holding the last block and the Adler-32, then
-/// IEND. The zlib stream (RFC 1950, header `78 01`) is a dynamic Huffman
-/// block per segment, each padded to a byte boundary the way zlib's
-/// `Z_SYNC_FLUSH` does, and an empty final block at the end. Byte-aligned
-/// blocks can be encoded apart and concatenated: a band is cut into up to
-/// `threads` segments of whole rows, encoded at once (`Parallel.forEach`),
+/// The file: the PNG signature, IHDR, then one IDAT chunk per deflate
+/// block, then an IDAT holding the last block and the Adler-32, then IEND.
+/// The zlib stream (RFC 1950, header `78 01`) is a dynamic Huffman block per
+/// at most 64 KiB of filtered rows (`maximumBlockBytes`), each padded to a
+/// byte boundary the way zlib's `Z_SYNC_FLUSH` does, and an empty final
+/// block at the end. Each band gets one row filter, chosen on a sample of
+/// its rows. Byte-aligned blocks can be encoded apart and concatenated: a
+/// band's blocks are encoded up to `threads` at once (`Parallel.forEach`),
 /// and their Adler-32s joined with zlib's `adler32_combine`. The CRC-32s
 /// are zlib's; each block's Adler-32 is computed in the block's first pass
 /// (`DeflateBlock`), 8 bytes at a time.
@@ -25,16 +26,29 @@ final class FastPNGStream {
     /// Bytes per pixel (the distance of PNG's Sub and Paeth filters), 1...8.
     let pixelBytes: Int
     let bitDepth: Int
-    /// How many segments a band may be cut into (cores to use).
+    /// How many blocks of a band may be encoded at once (cores to use).
     let threads: Int
     private(set) var rowsWritten = 0
 
-    /// A segment is never cut smaller than this, unless the band is (each
-    /// segment costs a block header of about 100 bytes). The tests set 1.
+    /// A band is cut for several cores only into parts of at least this
+    /// many bytes (unless the band is smaller). The tests set 1.
     let minimumSegmentBytes: Int
     static let defaultMinimumSegmentBytes = 64 * 1024
-    /// Nor larger (the block encoder counts in Int32, an IDAT holds < 2 GiB).
+    /// Rows longer than this are refused (the block encoder counts in Int32, an IDAT holds < 2 GiB).
     static let maximumSegmentBytes = 1 << 30
+    /// A deflate block holds at most this many bytes of filtered rows (or
+    /// one row): the scratch memory of a writer, and the data each pass over
+    /// a block reads again, stay within the L2 cache and under what zlib's
+    /// level 1 needs (about 256 KiB). Each block costs a header of about 100
+    /// bytes, 0.15 % of 64 KiB. The tests set less.
+    let maximumBlockBytes: Int
+    static let defaultMaximumBlockBytes = 64 * 1024
+
+    /// How many rows of a band the filter choice looks at, and how much of each.
+    static let sampleRows = 4
+    static let sampleBytes = 4096
+    private let sample = UnsafeMutablePointer<UInt8>.allocate(capacity: FastPNGStream.sampleBytes)
+    private let histograms = UnsafeMutablePointer<UInt32>.allocate(capacity: 4 * 256)
 
     private var file: OpenFile?
     /// The raw row above the next band's first row (zeros above the image).
@@ -48,9 +62,11 @@ final class FastPNGStream {
 
     /// Creates `path` and writes the signature and IHDR.
     init(path: String, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType,
-         threads: Int, minimumSegmentBytes: Int = defaultMinimumSegmentBytes) throws(ImageError) {
+         threads: Int, minimumSegmentBytes: Int = defaultMinimumSegmentBytes,
+         maximumBlockBytes: Int = defaultMaximumBlockBytes) throws(ImageError) {
         self.path = path
         self.minimumSegmentBytes = max(1, minimumSegmentBytes)
+        self.maximumBlockBytes = max(1, maximumBlockBytes)
         self.width = width
         self.height = height
         self.bitDepth = bitDepth
@@ -87,6 +103,8 @@ final class FastPNGStream {
     deinit {
         previousRow.deallocate()
         swapped?.deallocate()
+        sample.deallocate()
+        histograms.deallocate()
     }
 
     /// Encodes and writes the next `rows` rows, row `i` at `samples + i * rowStrideBytes`:
@@ -99,30 +117,40 @@ final class FastPNGStream {
             : samples.assumingMemoryBound(to: UInt8.self)
         let stride = bitDepth == 16 ? rowBytes : rowStrideBytes
 
-        // Segments of whole rows: as many as the cores allow, none under
-        // minimumSegmentBytes (unless the band is), none over the maximum.
-        let filteredRowBytes = rowBytes + 1
-        var count = max(1, min(threads, rows, max(1, rows * filteredRowBytes / minimumSegmentBytes)))
-        while (rows + count - 1) / count * filteredRowBytes > Self.maximumSegmentBytes { count += 1 }
-        let rowsPerSegment = (rows + count - 1) / count
-        count = (rows + rowsPerSegment - 1) / rowsPerSegment
-        while segments.count < count { segments.append(Segment()) }
+        // One filter for the band, chosen on a sample of its rows.
+        let filter = RowFilter.choose(rows: rows, row: { base + $0 * stride }, above: previousRow, rowBytes: rowBytes,
+                                      bpp: pixelBytes, samples: Self.sampleRows, sampleBytes: Self.sampleBytes,
+                                      scratch: sample, histograms: histograms)
 
-        let first = !wroteHeader
-        let jobs = Slots(Array(segments.prefix(count)))
+        // Blocks of whole rows, none over maximumBlockBytes (unless a row
+        // is), and at least as many as the cores allow, none under
+        // minimumSegmentBytes (unless the band is); encoded `count` at a time.
+        let filteredRowBytes = rowBytes + 1
+        let count = max(1, min(threads, rows, max(1, rows * filteredRowBytes / minimumSegmentBytes)))
+        let rowsPerBlock = max(1, min(maximumBlockBytes / filteredRowBytes, (rows + count - 1) / count))
+        let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
+        while segments.count < min(count, blocks) { segments.append(Segment()) }
+
         let source = SharedMemory(base), above = SharedMemory(UnsafePointer(previousRow))
         let (rowBytes, pixelBytes) = (self.rowBytes, self.pixelBytes)
-        Parallel.forEach(count, workers: count) { s, _ in
-            let start = s * rowsPerSegment, end = min(rows, start + rowsPerSegment)
-            jobs[s].encode(rows: start..<end, base: UnsafePointer(source.pointer), stride: stride,
-                           above: UnsafePointer(above.pointer), rowBytes: rowBytes, pixelBytes: pixelBytes,
-                           zlibHeader: first && s == 0)
-        }
-        wroteHeader = true
-        for s in 0..<count {
-            let segment = segments[s]
-            try write(UnsafeRawBufferPointer(start: segment.chunk, count: segment.chunkBytes))
-            adler = czs_adler32_combine(adler, segment.adler, UInt64(segment.filteredBytes))
+        var done = 0
+        while done < blocks {
+            let group = min(count, blocks - done)
+            let first = !wroteHeader, firstBlock = done
+            let jobs = Slots(Array(segments.prefix(group)))
+            Parallel.forEach(group, workers: group) { s, _ in
+                let start = (firstBlock + s) * rowsPerBlock, end = min(rows, start + rowsPerBlock)
+                jobs[s].encode(rows: start..<end, base: UnsafePointer(source.pointer), stride: stride,
+                               above: UnsafePointer(above.pointer), rowBytes: rowBytes, pixelBytes: pixelBytes,
+                               filter: filter, zlibHeader: first && s == 0)
+            }
+            wroteHeader = true
+            for s in 0..<group {
+                let segment = segments[s]
+                try write(UnsafeRawBufferPointer(start: segment.chunk, count: segment.chunkBytes))
+                adler = czs_adler32_combine(adler, segment.adler, UInt64(segment.filteredBytes))
+            }
+            done += group
         }
         previousRow.update(from: base + (rows - 1) * stride, count: rowBytes)
         rowsWritten += rows
@@ -199,9 +227,9 @@ final class FastPNGStream {
     }
 }
 
-/// The scratch memory and results of one segment of a band: its filtered
+/// The scratch memory and results of one block of a band: its filtered
 /// rows, its deflate block, and the IDAT chunk that holds it, all grown to
-/// the largest segment seen and reused. Only one task touches a segment.
+/// the largest block seen and reused. Only one task touches a segment.
 private final class Segment {
     private let block = DeflateBlock()
     /// Filtered rows: per row the filter type byte, then the filtered bytes.
@@ -210,29 +238,21 @@ private final class Segment {
     /// The IDAT chunk: length and type, (zlib header,) block, CRC-32.
     private(set) var chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
     private var chunkCapacity = 1
-    private let sample = UnsafeMutablePointer<UInt8>.allocate(capacity: Segment.sampleBytes)
-    private let histograms = UnsafeMutablePointer<UInt32>.allocate(capacity: 4 * 256)
 
     private(set) var chunkBytes = 0
     private(set) var filteredBytes = 0
     private(set) var adler: UInt32 = 1
 
-    /// How much of a row the filter choice looks at, and how many rows.
-    static let sampleBytes = 4096
-    static let sampleRows = 4
-
     deinit {
         filtered.deallocate()
         chunk.deallocate()
-        sample.deallocate()
-        histograms.deallocate()
     }
 
     /// Filters rows `rows` of the band (row `r` at `base + r * stride`, the
-    /// row above row 0 at `above`) with the filter the sample favours, and
-    /// encodes them as one IDAT chunk, the zlib header first if asked.
+    /// row above row 0 at `above`) with `filter`, and encodes them as one
+    /// IDAT chunk, the zlib header first if asked.
     func encode(rows: Range<Int>, base: UnsafePointer<UInt8>, stride: Int, above: UnsafePointer<UInt8>,
-                rowBytes: Int, pixelBytes: Int, zlibHeader: Bool) {
+                rowBytes: Int, pixelBytes: Int, filter: RowFilter, zlibHeader: Bool) {
         let count = rows.count * (rowBytes + 1)
         if filteredCapacity < count {
             filtered.deallocate()
@@ -248,9 +268,6 @@ private final class Segment {
         let first = rows.lowerBound
         func row(_ r: Int) -> UnsafePointer<UInt8> { base + (first + r) * stride }
         let top = first == 0 ? above : row(-1)
-        let filter = RowFilter.choose(rows: rows.count, row: row, above: top, rowBytes: rowBytes, bpp: pixelBytes,
-                                      samples: Self.sampleRows, sampleBytes: Self.sampleBytes, scratch: sample,
-                                      histograms: histograms)
         for r in 0..<rows.count {
             let out = filtered + r * (rowBytes + 1)
             out[0] = filter.rawValue
