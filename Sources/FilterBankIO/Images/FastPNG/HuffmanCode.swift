@@ -23,20 +23,22 @@ enum HuffmanCode {
                         into lengths: UnsafeMutableBufferPointer<UInt8>) {
         precondition(lengths.count >= counts.count && limit >= 1 && limit <= 15)
         for i in 0..<counts.count { lengths[i] = 0 }
-        var leaves: [(weight: UInt64, symbol: Int)] = []
+        // Leaves as `count << 16 | symbol`: sorting the integers sorts by
+        // count, then symbol (a closure comparing tuples was 1 % of a job).
+        var leaves: [UInt64] = []
         leaves.reserveCapacity(counts.count)
-        for i in 0..<counts.count where counts[i] > 0 { leaves.append((UInt64(counts[i]), i)) }
+        for i in 0..<counts.count where counts[i] > 0 { leaves.append(UInt64(counts[i]) << 16 | UInt64(i)) }
         if leaves.count < 2 {
             precondition(counts.count >= 2, "a Huffman code needs two symbols")
-            let used = leaves.first?.symbol ?? 0
+            let used = leaves.first.map { Int($0 & 0xFFFF) } ?? 0
             lengths[used] = 1
             lengths[used == 0 ? 1 : 0] = 1
             return
         }
         precondition(leaves.count <= 1 << limit, "\(leaves.count) symbols do not fit codes of \(limit) bits")
-        leaves.sort { $0.weight != $1.weight ? $0.weight < $1.weight : $0.symbol < $1.symbol }
+        leaves.sort()
         let n = leaves.count
-        let depths = unlimitedDepths(leaves.map(\.weight))
+        let depths = unlimitedDepths(leaves.map { $0 >> 16 })
         // How many leaves each length has, then Annex K.3's adjustment.
         var lengthCounts = [Int](repeating: 0, count: max(depths.max()!, limit) + 1)
         for depth in depths { lengthCounts[depth] += 1 }
@@ -56,7 +58,7 @@ enum HuffmanCode {
         var leaf = 0
         for length in stride(from: limit, through: 1, by: -1) {
             for _ in 0..<lengthCounts[length] {
-                lengths[leaves[leaf].symbol] = UInt8(length)
+                lengths[Int(leaves[leaf] & 0xFFFF)] = UInt8(length)
                 leaf += 1
             }
         }

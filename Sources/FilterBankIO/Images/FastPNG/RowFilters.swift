@@ -106,19 +106,27 @@ enum RowFilter: UInt8, CaseIterable {
     /// The filter whose output an order-0 entropy coder would code in the
     /// fewest bits, judged on up to `samples` rows of `rows` (row `i` at
     /// `row(i)`, the row above the first at `above`), each cut to at most
-    /// `sampleBytes`. `scratch` holds `sampleBytes` bytes; `histograms` 4 x 256.
+    /// `sampleBytes`. `scratch` holds `sampleBytes` bytes; `histograms` 4 x 512.
     static func choose(rows: Int, row: (Int) -> UnsafePointer<UInt8>, above: UnsafePointer<UInt8>, rowBytes: Int,
                        bpp: Int, samples: Int, sampleBytes: Int, scratch: UnsafeMutablePointer<UInt8>,
                        histograms: UnsafeMutablePointer<UInt32>) -> RowFilter {
         let taken = min(rows, samples), bytes = min(rowBytes, sampleBytes)
-        histograms.update(repeating: 0, count: 4 * 256)
+        histograms.update(repeating: 0, count: 4 * 512)
         for j in 0..<taken {
-            let r = j * rows / taken
+            let r = (2 * j + 1) * rows / (2 * taken)  // spread over the band
             let current = row(r), previous = r == 0 ? above : row(r - 1)
             for (f, filter) in allCases.enumerated() {
                 filter.apply(current, previous: previous, count: bytes, bpp: bpp, into: scratch)
-                let histogram = histograms + 256 * f
-                for i in 0..<bytes { histogram[Int(scratch[i])] &+= 1 }
+                // Two tables in turn (merged below): back-to-back increments of
+                // one counter, frequent when most bytes are 0, stall each other.
+                let histogram = histograms + 512 * f
+                var i = 0
+                while i &+ 2 <= bytes {
+                    histogram[Int(scratch[i])] &+= 1
+                    histogram[256 &+ Int(scratch[i &+ 1])] &+= 1
+                    i &+= 2
+                }
+                if i < bytes { histogram[Int(scratch[i])] &+= 1 }
             }
         }
         var best = RowFilter.none, bestBits = Double.infinity
@@ -126,7 +134,7 @@ enum RowFilter: UInt8, CaseIterable {
         for (f, filter) in allCases.enumerated() {
             var bits = 0.0
             for b in 0..<256 {
-                let n = Double(histograms[256 * f + b])
+                let n = Double(histograms[512 * f + b] &+ histograms[512 * f + 256 + b])
                 if n > 0 { bits += n * log2(total / n) }
             }
             if bits < bestBits {
