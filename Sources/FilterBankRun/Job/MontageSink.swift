@@ -141,8 +141,9 @@ final class MontageSink: OutputSink {
         defer { try? file.close() }   // the encoder keeps its own duplicate
         let writer: PNGRowWriter
         do throws(ImageError) {
+            // The sheet is written after the channels: its bands may use every core.
             writer = try PNGRowWriter(file: file, width: width, height: height, bitDepth: 8, colorType: .rgb,
-                                      compression: compression)
+                                      compression: compression, threads: Parallel.cores)
         } catch {
             throw FileError(path: target, message: error.message)
         }
