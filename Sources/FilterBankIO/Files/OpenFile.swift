@@ -1,4 +1,9 @@
 import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A file descriptor and the path it names in errors: the one place where
 /// FilterBankIO and FilterBankRun read and write files by descriptor.
@@ -42,6 +47,18 @@ package final class OpenFile {
     /// it (a terminal, a pipe: what a report may be sent to).
     package static func forWritingExisting(_ path: String) throws(FileError) -> OpenFile {
         try open(path, .writeOnly, options: [.append, .closeOnExec], verb: "cannot open")
+    }
+
+    /// A second descriptor for the same open file, closed on its own and
+    /// on `exec` (`F_DUPFD_CLOEXEC`, as the C writers duplicate theirs):
+    /// what a Swift writer keeps when its caller closes the original.
+    package func duplicate() throws(FileError) -> OpenFile {
+        guard let descriptor else { throw FileError(path: path, message: "cannot write: the file is closed") }
+        let own = fcntl(descriptor.rawValue, F_DUPFD_CLOEXEC, 0)
+        guard own >= 0 else {
+            throw FileError(path: path, message: "cannot write: \(Self.reason(Errno(rawValue: errno)))")
+        }
+        return OpenFile(FileDescriptor(rawValue: own), path: path)
     }
 
     /// The descriptor, for a C writer that writes to a duplicate of it

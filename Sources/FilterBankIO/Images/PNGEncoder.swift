@@ -270,7 +270,12 @@ public final class PNGRowWriter {
         self.bitDepth = bitDepth
         self.colorType = colorType
         if compression.encoder == .fastDeflate {
-            fast = try FastPNGStream(path: path, width: width, height: height, bitDepth: bitDepth,
+            // Its own duplicate of the descriptor, as libpng's writer keeps.
+            let own: OpenFile
+            do { own = try file.duplicate() } catch {
+                throw ImageError(path: path, kind: .cannotOpen, message: "PNG encode failed: \(error.message)")
+            }
+            fast = try FastPNGStream(file: own, width: width, height: height, bitDepth: bitDepth,
                                      colorType: colorType, threads: threads)
             return
         }

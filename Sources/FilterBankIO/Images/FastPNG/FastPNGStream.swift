@@ -62,10 +62,27 @@ final class FastPNGStream {
     private var adler: UInt32 = 1
     private var wroteHeader = false
 
-    /// Creates `path` and writes the signature and IHDR.
-    init(path: String, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType,
+    /// Creates `path` (or empties it; a symbolic link there is refused) and
+    /// writes the signature and IHDR.
+    convenience init(path: String, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType,
+                     threads: Int, minimumSegmentBytes: Int = defaultMinimumSegmentBytes,
+                     maximumBlockBytes: Int = defaultMaximumBlockBytes) throws(ImageError) {
+        let file: OpenFile
+        do {
+            file = try OpenFile.createOrTruncate(path)
+        } catch {
+            throw ImageError(path: path, kind: .cannotOpen, message: "PNG encode failed: \(error.message)")
+        }
+        try self.init(file: file, width: width, height: height, bitDepth: bitDepth, colorType: colorType,
+                      threads: threads, minimumSegmentBytes: minimumSegmentBytes, maximumBlockBytes: maximumBlockBytes)
+    }
+
+    /// Writes the signature and IHDR to `file`, which the stream then owns
+    /// (and closes): the caller passes a file of its own, or a duplicate.
+    init(file: OpenFile, width: Int, height: Int, bitDepth: Int, colorType: PNGColorType,
          threads: Int, minimumSegmentBytes: Int = defaultMinimumSegmentBytes,
          maximumBlockBytes: Int = defaultMaximumBlockBytes) throws(ImageError) {
+        let path = file.path
         self.path = path
         self.minimumSegmentBytes = max(1, minimumSegmentBytes)
         self.maximumBlockBytes = max(1, maximumBlockBytes)
@@ -81,11 +98,7 @@ final class FastPNGStream {
         }
         previousRow = .allocate(capacity: rowBytes)
         previousRow.initialize(repeating: 0, count: rowBytes)
-        do {
-            file = try OpenFile.createOrTruncate(path)
-        } catch {
-            throw ImageError(path: path, kind: .cannotOpen, message: "PNG encode failed: \(error.message)")
-        }
+        self.file = file
         var header: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         var ihdr: [UInt8] = []
         Self.appendBigEndian(UInt32(width), to: &ihdr)
