@@ -8,6 +8,7 @@
 //
 //   file -> decode -> tensor -> bank -> plan -> path -> planes -> pixels -> encode -> file
 //   CImageCodecs, CZlibShim   C shims: libpng/libjpeg (setjmp stays in C), zlib's inflate and CRC-32
+//   CEngineKernels            C: the engine's inner loops per instruction set (AVX2+FMA, AVX-512)
 //   FilterBankIO              file formats: images, arrays (.npy/.npz), bank files, atomic files
 //   FilterBankKit             pure Swift: tensors, banks, the plan, the engine's paths, pixel mapping
 //   FilterBankRun             jobs and batch runs: what to read, what to write, reports, progress
@@ -34,8 +35,10 @@ let package = Package(
     targets: [
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
         .target(name: "CZlibShim", linkerSettings: [.linkedLibrary("z")]),
+        // The engine's inner loops for AVX2+FMA and AVX-512, chosen at run time (no flags needed).
+        .target(name: "CEngineKernels"),
         // libm: Float/Double squareRoot and friends, needed when Foundation is not linked.
-        .target(name: "FilterBankKit", linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "FilterBankKit", dependencies: ["CEngineKernels"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "FilterBankIO", dependencies: [
             "CImageCodecs", "CZlibShim", "FilterBankKit",
             .product(name: "SystemPackage", package: "swift-system"),

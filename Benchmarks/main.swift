@@ -1,7 +1,12 @@
 // The engine benchmark: the convolution engine alone (no decoding, no encoding) on a real photo.
 //
 //   swift run -c release Benchmarks [--image PATH] [--runs N] [--only TEXT] [--serial] [--all]
-//   swift run -c release -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DFILTERBANK_FMA Benchmarks
+//                                   [--levels sse2,avx2,avx512|all] [--tsv]
+//
+// The kernels run at the instruction-set level chosen for this CPU (`InstructionSet.current`;
+// FILTERBANK_ISA forces one); `--levels` measures each row at several levels in the same
+// interleaved rounds, for A/B comparisons in one process. `--tsv` adds one tab-separated
+// line per row and level with every timed run (scripts/bench-peers --engine reads them).
 //
 // For each row: the median (and fastest) of N runs writing into a preallocated
 // output (as peers such as OpenCV are measured), in interleaved rounds (every row once
@@ -40,6 +45,8 @@ var parallel = true
 var extraRows = false
 var cropWidth = 4008
 var pngMode = false
+var levels: [InstructionSet] = [InstructionSet.current]
+var tsv = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -50,8 +57,23 @@ while let argument = arguments.next() {
     case "--all": extraRows = true
     case "--width": cropWidth = Int(arguments.next() ?? "") ?? cropWidth
     case "--png": pngMode = true
+    case "--tsv": tsv = true
+    case "--levels":
+        let list = arguments.next() ?? ""
+        if list == "all" {
+            levels = InstructionSet.available
+        } else {
+            levels = []
+            for name in list.split(separator: ",") {
+                guard let level = InstructionSet(name: String(name)), InstructionSet.available.contains(level) else {
+                    print("Benchmarks: --levels: \(name) is not a level this CPU has (\(InstructionSet.available))")
+                    exit(64)
+                }
+                levels.append(level)
+            }
+        }
     case "-h", "--help":
-        print("usage: Benchmarks [--image PATH] [--runs N] [--only TEXT]... [--serial] [--all] [--width W] [--png]")
+        print("usage: Benchmarks [--image PATH] [--runs N] [--only TEXT]... [--serial] [--all] [--width W] [--levels LIST] [--tsv] [--png]")
         print("  --all   also the comparison rows (forced paths: direct vs rank-1, broadcast vs expanded)")
         print("  --png   the default job's stages and the PNG encoders' MB/s per core on the photo's edge maps")
         exit(0)
@@ -249,11 +271,7 @@ func loadAverage() -> String {
     return String(text.split(separator: " ").prefix(3).joined(separator: " "))
 }
 
-#if FILTERBANK_FMA
-let build = "FMA build (-DFILTERBANK_FMA)"
-#else
-let build = "portable build (a * b + c, no FMA)"
-#endif
+let build = "kernels: \(levels.map(\.description).joined(separator: ", ")) (this CPU has \(InstructionSet.available.map(\.description).joined(separator: ", ")); chosen: \(InstructionSet.current))"
 let selected = rows.filter { row in only.isEmpty || only.contains(where: { row.name.contains($0) }) }
 print("image \(imagePath), cropped to \(shape) (\(format(Double(shape.height * shape.width) / 1e6, 2)) MP)")
 print("\(build); \(parallel ? "\(ConvolutionEngine.activeCores) threads" : "1 thread"); \(runs) interleaved rounds; load average at start \(loadAverage())")
@@ -261,6 +279,7 @@ print("\(build); \(parallel ? "\(ConvolutionEngine.activeCores) threads" : "1 th
 // 1. Each row alone: the allocating apply (first touch of the output included),
 //    its peak RSS, and the reference check of sampled rows.
 struct Measured {
+    var row: Row
     var engine: ConvolutionEngine
     var plan: ConvolutionPlan
     var deviation: Float = 0
@@ -271,9 +290,10 @@ struct Measured {
 var measured: [Measured] = []
 var failed = false
 for row in selected {
+    for level in levels {
     do {
         let plan = try ConvolutionPlan(input: shape, bank: row.bank)
-        var m = Measured(engine: ConvolutionEngine(plan: plan, path: row.path), plan: plan)
+        var m = Measured(row: row, engine: ConvolutionEngine(plan: plan, path: row.path, instructionSet: level), plan: plan)
         resetHighWaterMark()
         let t0 = now()
         let output = m.engine.apply(to: input, parallel: parallel)
@@ -285,6 +305,7 @@ for row in selected {
     } catch {
         print("\(row.name): error: \(error)")
         exit(1)
+    }
     }
 }
 
@@ -311,13 +332,20 @@ for round in 0...runs {
 
 print("load average at end \(loadAverage()); process peak RSS \(format(peakRSS(), 0)) MiB")
 print("")
-print("| work | path | into preallocated output: median (min) | GMAC/s (median) | allocating `apply(to:)`, median of 3 | peak RSS of the allocating run | max rel. deviation from reference (12 rows) |")
-print("|---|---|---|---|---|---|---|")
-for (row, m) in zip(selected, measured) {
+print("| work | level | path | into preallocated output: median (min) | GMAC/s (median) | allocating `apply(to:)`, median of 3 | peak RSS of the allocating run | max rel. deviation from reference (12 rows) |")
+print("|---|---|---|---|---|---|---|---|")
+for m in measured {
+    let row = m.row
     let times = m.times.sorted(), allocating = m.allocating.sorted()
     let median = times[times.count / 2]
     let gmac = Double(m.plan.multiplyAccumulatesPerImage) / median / 1e9
     let ok = m.deviation <= 1e-5
-    print("| \(row.name) | \(m.engine.path) | \(format(median * 1000)) ms (\(format(times[0] * 1000))) | \(format(gmac)) | \(format(allocating[allocating.count / 2] * 1000)) ms | \(format(m.peak, 0)) MiB | \(m.deviation)\(ok ? "" : " FAIL") |")
+    print("| \(row.name) | \(m.engine.instructionSet) | \(m.engine.path) | \(format(median * 1000)) ms (\(format(times[0] * 1000))) | \(format(gmac)) | \(format(allocating[allocating.count / 2] * 1000)) ms | \(format(m.peak, 0)) MiB | \(m.deviation)\(ok ? "" : " FAIL") |")
+}
+if tsv {
+    for m in measured {
+        let runs = m.times.map { format($0 * 1000, 3) }.joined(separator: ",")
+        print("tsv\t\(m.row.name)\t\(m.engine.instructionSet)\t\(m.engine.path)\t\(runs)")
+    }
 }
 exit(failed ? 1 : 0)

@@ -4,10 +4,10 @@ import FilterBankKit
 /// Streaming in bands must give exactly what the whole-image engine gives, for
 /// any band height and slice count, while pulling every input row once, in order.
 @Suite struct BandedConvolutionTests {
-    @Test(arguments: 200..<240)
-    func bandsStreamLikeTheWholeImage(_ seed: Int) throws {
+    @Test(arguments: InstructionSet.available, 200..<240)
+    func bandsStreamLikeTheWholeImage(_ level: InstructionSet, _ seed: Int) throws {
         let c = try RandomCase(seed: UInt64(seed))
-        let engine = try ConvolutionEngine(input: c.input.shape, bank: c.bank)
+        let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: c.input.shape, bank: c.bank), instructionSet: level)
         let whole = engine.apply(to: c.input, parallel: false)
         var rng = SplitMix64(seed: UInt64(seed) &* 31)
         let runner = BandedConvolution(engine: engine, bandRows: Int.random(in: 1...5, using: &rng),

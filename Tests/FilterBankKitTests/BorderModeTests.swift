@@ -105,14 +105,15 @@ func expectMatches(_ got: Tensor, _ want: Tensor, _ context: String) {
         }
     }
 
-    @Test(arguments: BorderFixtures.shared.convolutions)
-    func engineAndReferenceMatchNumpy(_ c: BorderFixtures.ConvolutionCase) throws {
+    @Test(arguments: BorderFixtures.shared.convolutions, InstructionSet.available)
+    func engineAndReferenceMatchNumpy(_ c: BorderFixtures.ConvolutionCase, _ level: InstructionSet) throws {
         let bank = try c.bank
         let input = c.input.tensor
         expectMatches(try ReferenceConvolution.apply(bank, to: input), c.expected.tensor, "\(c.name) reference")
         for path in [ConvolutionEngine.Path.direct, .rank1, .broadcast] {
-            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: input.shape, bank: bank), path: path)
-            expectMatches(engine.apply(to: input, parallel: false), c.expected.tensor, "\(c.name) \(engine.path)")
+            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: input.shape, bank: bank), path: path,
+                                           instructionSet: level)
+            expectMatches(engine.apply(to: input, parallel: false), c.expected.tensor, "\(c.name) \(engine.path) \(level)")
             expectMatches(engine.apply(to: input, parallel: true), c.expected.tensor, "\(c.name) \(engine.path) parallel")
         }
     }
@@ -125,8 +126,8 @@ func expectMatches(_ got: Tensor, _ want: Tensor, _ context: String) {
 
     /// Rank-1 kernels under every mode (the two-pass path pads rows before the
     /// vertical pass), against the reference, with pads larger than the image.
-    @Test(arguments: BorderMode.allCases)
-    func rank1PathUnderEveryMode(_ mode: BorderMode) throws {
+    @Test(arguments: BorderMode.allCases, InstructionSet.available)
+    func rank1PathUnderEveryMode(_ mode: BorderMode, _ level: InstructionSet) throws {
         var rng = SplitMix64(seed: 99)
         let shape = TensorShape(batch: 2, height: 4, width: 3, channels: 2)
         let input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: -1...1, using: &rng) })
@@ -135,7 +136,8 @@ func expectMatches(_ got: Tensor, _ want: Tensor, _ context: String) {
         let dw = try DepthwiseFilter(kernels: [kernel, kernel.map { -$0 }], height: 5, width: 3, channels: 2)
         for padding in [Padding.same, .explicit(top: 6, bottom: 9, left: 5, right: 4)] {
             let bank = try FilterBank(depthwise: dw, padding: padding, border: mode)
-            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: .rank1)
+            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: .rank1,
+                                           instructionSet: level)
             #expect(engine.path == .rank1)
             expectMatches(engine.apply(to: input), try ReferenceConvolution.apply(bank, to: input), "\(mode) \(padding)")
         }
@@ -190,15 +192,15 @@ func expectMatches(_ got: Tensor, _ want: Tensor, _ context: String) {
 
     /// Streaming a non-zero mode: each band given only `inputRows` gives the
     /// same rows as the whole image, for every mode, on random shapes.
-    @Test(arguments: 300..<340)
-    func bandsUnderRandomModes(_ seed: Int) throws {
+    @Test(arguments: InstructionSet.available, 300..<340)
+    func bandsUnderRandomModes(_ level: InstructionSet, _ seed: Int) throws {
         var rng = SplitMix64(seed: UInt64(seed))
         let base = try RandomCase(seed: UInt64(seed))
         let mode = BorderMode.allCases.randomElement(using: &rng)!
         let b = base.bank
         let bank = try FilterBank(depthwise: b.depthwise, pointwise: b.pointwise, strides: b.strides,
                                   dilations: b.dilations, padding: b.padding, bias: b.bias, border: mode)
-        let engine = try ConvolutionEngine(input: base.input.shape, bank: bank)
+        let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: base.input.shape, bank: bank), instructionSet: level)
         let want = try ReferenceConvolution.apply(bank, to: base.input)
         expectClose(engine.apply(to: base.input), want, "\(base) \(mode)")
         let banded = bandedApply(engine, base.input, seed: UInt64(seed))

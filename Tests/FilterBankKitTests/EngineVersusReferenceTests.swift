@@ -72,21 +72,22 @@ func expectClose(_ got: Tensor, _ want: Tensor, _ context: String) {
 }
 
 @Suite struct EngineVersusReferenceTests {
-    @Test(arguments: 0..<60)
-    func randomBanksMatchTheReference(_ seed: Int) throws {
+    @Test(arguments: InstructionSet.available, 0..<60)
+    func randomBanksMatchTheReference(_ level: InstructionSet, _ seed: Int) throws {
         let c = try RandomCase(seed: UInt64(seed))
         let want = try ReferenceConvolution.apply(c.bank, to: c.input)
-        expectClose(try Convolution.apply(c.bank, to: c.input, parallel: false), want, "\(c) serial")
-        expectClose(try Convolution.apply(c.bank, to: c.input, parallel: true), want, "\(c) parallel")
+        let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: c.input.shape, bank: c.bank), instructionSet: level)
+        expectClose(engine.apply(to: c.input, parallel: false), want, "\(c) \(level) serial")
+        expectClose(engine.apply(to: c.input, parallel: true), want, "\(c) \(level) parallel")
     }
 
     /// Streaming computes output rows from a band that holds only the input
     /// rows they need (the halo included): cut the output at random places and
     /// give each piece only its own rows.
-    @Test(arguments: 100..<140)
-    func bandsCutAnywhereMatchTheWholeImage(_ seed: Int) throws {
+    @Test(arguments: InstructionSet.available, 100..<140)
+    func bandsCutAnywhereMatchTheWholeImage(_ level: InstructionSet, _ seed: Int) throws {
         let c = try RandomCase(seed: UInt64(seed))
-        let engine = try ConvolutionEngine(input: c.input.shape, bank: c.bank)
+        let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: c.input.shape, bank: c.bank), instructionSet: level)
         let whole = engine.apply(to: c.input, parallel: false)
         // A new workspace for every band, as separate band decoders would use.
         let banded = bandedApply(engine, c.input, seed: UInt64(seed), freshWorkspaces: true)

@@ -64,15 +64,16 @@ struct FastCase: CustomStringConvertible {
 @Suite struct FastPathTests {
     /// Every path the engine can take, forced, serial and threaded, against
     /// the plain reference loop; with rank-1 kernels half the time, so that
-    /// the two-pass path really runs.
-    @Test(arguments: 0..<48)
-    func everyPathMatchesTheReference(_ seed: Int) throws {
+    /// the two-pass path really runs. On every instruction-set level the CPU has.
+    @Test(arguments: InstructionSet.available, 0..<48)
+    func everyPathMatchesTheReference(_ level: InstructionSet, _ seed: Int) throws {
         let c = try FastCase(seed: UInt64(seed) + 1000, rank1: seed % 2 == 0)
         let want = try ReferenceConvolution.apply(c.bank, to: c.input)
         let plan = try ConvolutionPlan(input: c.input.shape, bank: c.bank)
         var ran: Set<ConvolutionEngine.Path> = []
         for path in [nil, ConvolutionEngine.Path.direct, .broadcast, .rank1] {
-            let engine = ConvolutionEngine(plan: plan, path: path)
+            let engine = ConvolutionEngine(plan: plan, path: path, instructionSet: level)
+            #expect(engine.instructionSet == level)
             ran.insert(engine.path)
             expectClose(engine.apply(to: c.input, parallel: false), want, "\(c) \(engine.path) serial")
             expectClose(engine.apply(to: c.input, parallel: true), want, "\(c) \(engine.path) threaded")
@@ -91,24 +92,24 @@ struct FastCase: CustomStringConvertible {
     }
 
     /// The automatic choice: rank 1 for rank-1 kernels of 3x3 (portable
-    /// build) or larger than 3x3 (unless M is a multiple of 8: broadcast),
+    /// level) or larger than 3x3 (unless M is a multiple of 8: broadcast),
     /// direct otherwise.
-    @Test func pathChoice() throws {
+    @Test(arguments: InstructionSet.available)
+    func pathChoice(_ level: InstructionSet) throws {
         let g: [Float] = [1, 4, 6, 4, 1]
         let gauss = g.flatMap { a in g.map { a * $0 / 256 } }
         let shape = TensorShape(batch: 1, height: 9, width: 9, channels: 3)
         func path(_ kernel: [Float], _ size: Int, m: Int = 1) throws -> ConvolutionEngine.Path {
             let dw = try DepthwiseFilter(kernels: Array(repeating: kernel, count: m), height: size, width: size, channels: 3)
-            return try ConvolutionEngine(input: shape, bank: FilterBank(depthwise: dw)).path
+            let plan = try ConvolutionPlan(input: shape, bank: FilterBank(depthwise: dw))
+            return ConvolutionEngine(plan: plan, instructionSet: level).path
         }
         #expect(try path(gauss, 5) == .rank1)
-        // 3x3: direct with FMA (memory-bound either way), rank 1 on the portable build (measured faster there).
-        let threeByThree = ConvolutionEngine.prefersRank1(kernelHeight: 3, kernelWidth: 3, multiplier: 1)
-        #if FILTERBANK_FMA
-        #expect(!threeByThree)
-        #else
-        #expect(threeByThree)
-        #endif
+        // 3x3: direct with AVX2 or AVX-512 (memory-bound either way), rank 1 on the portable level
+        // (measured faster there).
+        let threeByThree = ConvolutionEngine.prefersRank1(kernelHeight: 3, kernelWidth: 3, multiplier: 1,
+                                                          instructionSet: level)
+        #expect(threeByThree == (level == .portable))
         #expect(try path(sobelX, 3) == (threeByThree ? .rank1 : .direct))
         #expect(try path(sobelX, 3, m: 8) == .broadcast)
         #expect(try path([0, -1, 0, -1, 5, -1, 0, -1, 0], 3) == .direct)  // a sharpening kernel has rank 2
@@ -123,9 +124,10 @@ struct FastCase: CustomStringConvertible {
     /// rows read zero padding above and below), widths whose rows end in
     /// every tail of the 24-float blocks, grey, RGB and a multiplier of 2
     /// (rows expanded into the ring, which must hold a whole block's rows),
-    /// each border mode, against the reference loop.
-    @Test(arguments: [(1, 1), (3, 1), (3, 2), (4, 1)])
-    func rank1BlocksOfEveryHeight(_ channels: Int, _ multiplier: Int) throws {
+    /// each border mode, against the reference loop, on every level.
+    @Test(arguments: InstructionSet.available, [(1, 1), (3, 1), (3, 2), (4, 1)])
+    func rank1BlocksOfEveryHeight(_ level: InstructionSet, _ cm: (Int, Int)) throws {
+        let (channels, multiplier) = cm
         var rng = SplitMix64(seed: UInt64(channels * 10 + multiplier))
         for height in 1...13 {
             let kh = [2, 3, 5, 7].randomElement(using: &rng)!, kw = [2, 3, 7].randomElement(using: &rng)!
@@ -144,7 +146,8 @@ struct FastCase: CustomStringConvertible {
             let dw = try DepthwiseFilter(shape: [kh, kw, channels, multiplier], values: values)
             let border = BorderMode.allCases.randomElement(using: &rng)!
             let bank = try FilterBank(depthwise: dw, padding: .same, border: border)
-            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: .rank1)
+            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: .rank1,
+                                           instructionSet: level)
             #expect(engine.path == .rank1)
             let want = try ReferenceConvolution.apply(bank, to: input)
             let context = "height \(height), width \(width), \(kh)x\(kw), C \(channels), M \(multiplier), \(border)"
@@ -157,9 +160,9 @@ struct FastCase: CustomStringConvertible {
     /// its own for each small multiplier): every multiplier from 1 to 17,
     /// widths that end in every tail of the four-float shuffles, padding
     /// columns on both sides and every border mode, the direct path forced,
-    /// against the reference loop.
-    @Test(arguments: 1...17)
-    func expandedRowsForEveryMultiplier(_ multiplier: Int) throws {
+    /// against the reference loop, on every level.
+    @Test(arguments: InstructionSet.available, 1...17)
+    func expandedRowsForEveryMultiplier(_ level: InstructionSet, _ multiplier: Int) throws {
         var rng = SplitMix64(seed: UInt64(700 + multiplier))
         for width in [1, 2, 3, 4, 5, 7, 9, 33] {
             let channels = Int.random(in: 1...4, using: &rng)
@@ -170,15 +173,17 @@ struct FastCase: CustomStringConvertible {
                                          values: (0..<count).map { _ in Float.random(in: -1...1, using: &rng) })
             let border = BorderMode.allCases.randomElement(using: &rng)!
             let bank = try FilterBank(depthwise: dw, padding: .explicit(top: 1, bottom: 1, left: 2, right: 1), border: border)
-            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: .direct)
+            let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: .direct,
+                                           instructionSet: level)
             #expect(engine.path == .direct)
             expectClose(engine.apply(to: input, parallel: false), try ReferenceConvolution.apply(bank, to: input),
                         "width \(width), C \(channels), M \(multiplier), \(border)")
         }
     }
 
-    /// One larger image across many bands and both threads, each path.
-    @Test func widerImageEveryPath() throws {
+    /// One larger image across many bands and both threads, each path, each level.
+    @Test(arguments: InstructionSet.available)
+    func widerImageEveryPath(_ level: InstructionSet) throws {
         var rng = SplitMix64(seed: 4242)
         let shape = TensorShape(batch: 3, height: 41, width: 157, channels: 3)
         let input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: 0...1, using: &rng) })
@@ -191,8 +196,9 @@ struct FastCase: CustomStringConvertible {
                      try FilterBank(depthwise: dw8, border: .wrap)] {
             let want = try ReferenceConvolution.apply(bank, to: input)
             for path in [ConvolutionEngine.Path.direct, .broadcast, .rank1] {
-                let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: path)
-                expectClose(engine.apply(to: input), want, "\(bank.depthwise.shape) \(engine.path)")
+                let engine = ConvolutionEngine(plan: try ConvolutionPlan(input: shape, bank: bank), path: path,
+                                               instructionSet: level)
+                expectClose(engine.apply(to: input), want, "\(bank.depthwise.shape) \(engine.path) \(level)")
             }
         }
     }

@@ -41,6 +41,8 @@ public struct ConvolutionEngine: Sendable {
     public let plan: ConvolutionPlan
     /// The depthwise path chosen.
     public let path: Path
+    /// The instruction-set level whose kernels run (`InstructionSet.current` unless asked).
+    public let instructionSet: InstructionSet
     /// What computes each step of output rows.
     let rowPath: any RowPath
     /// Finds the padded input rows of each step.
@@ -53,11 +55,14 @@ public struct ConvolutionEngine: Sendable {
     /// that is not rank 1 within `rank1Tolerance`, `broadcast` for a
     /// multiplier that is not a multiple of 8) falls back to the automatic
     /// choice, so the result is always the same convolution. `path` tells
-    /// which one runs.
-    public init(plan: ConvolutionPlan, path requested: Path? = nil) {
+    /// which one runs. `instructionSet` picks the kernels' level (tests run
+    /// every level the CPU has); a level this CPU lacks runs the best it has.
+    public init(plan: ConvolutionPlan, path requested: Path? = nil, instructionSet: InstructionSet = .current) {
         self.plan = plan
+        let level = InstructionSet.available.contains(instructionSet) ? instructionSet : InstructionSet.current
+        self.instructionSet = level
         let f = plan.bank.depthwise
-        let (path, factors) = Self.choosePath(for: plan, requested: requested)
+        let (path, factors) = Self.choosePath(for: plan, requested: requested, level: level)
         self.path = path
         // Blocks of rows: a depthwise bank (a separable one fuses its pointwise
         // step row by row), strides and vertical dilation 1, a period dividing
@@ -65,18 +70,19 @@ public struct ConvolutionEngine: Sendable {
         let period = (path == .broadcast || f.multiplier == 1) ? f.inputChannels : f.outputChannels
         let blocks = path != .broadcast && plan.bank.pointwise == nil && plan.columns.stride == 1
             && plan.rows.stride == 1 && plan.rows.dilation == 1 && 24 % period == 0
-        let blockRows = !blocks ? 1 : path == .rank1 ? EngineKernels.blockRows : EngineKernels.directBlockRows
+        let blockRows = !blocks ? 1 : path == .rank1 ? EngineKernels.blockRows : EngineKernels.directBlockRows(level)
         let layout = RowLayout(plan: plan, period: period, edgeStrips: path != .rank1, blockRows: blockRows)
         gatherer = RowGatherer(layout: layout, plan: plan)
         let depthwise: any DepthwiseRowPath
         switch path {
-        case .direct: depthwise = DirectRows(filter: f, layout: layout, columns: plan.columns, blocks: blocks)
-        case .broadcast: depthwise = BroadcastRows(filter: f, layout: layout, columns: plan.columns)
-        case .rank1: depthwise = Rank1Rows(factors: factors, layout: layout, gatherer: gatherer, blocks: blocks)
+        case .direct: depthwise = DirectRows(filter: f, layout: layout, columns: plan.columns, blocks: blocks, level: level)
+        case .broadcast: depthwise = BroadcastRows(filter: f, layout: layout, columns: plan.columns, level: level)
+        case .rank1:
+            depthwise = Rank1Rows(factors: factors, layout: layout, gatherer: gatherer, blocks: blocks, level: level)
         }
         if let pointwise = plan.bank.pointwise {
             rowPath = FusedPointwise(depthwise: depthwise, pointwise: pointwise, depth: f.outputChannels,
-                                     outputWidth: plan.columns.outputSize)
+                                     outputWidth: plan.columns.outputSize, level: level)
         } else {
             rowPath = depthwise
         }

@@ -1,41 +1,29 @@
+import CEngineKernels
+
 extension EngineKernels {
     /// The pointwise step as a blocked matrix product over a tile of pixels:
     /// `out[x, o] = sum_k depth[x, k] * p[k, o]` (`depth` is `pixels x cm`,
     /// `p` is `cm x outputs`, `out` is `pixels x outputs`, all row-major).
-    /// Four pixels by sixteen outputs (eight accumulators) at a time: per `k`,
-    /// two weight vectors and four broadcasts feed eight multiply-adds.
+    /// AVX2: four pixels by sixteen outputs (eight accumulators) at a time,
+    /// per `k` two weight vectors and four broadcasts feeding eight
+    /// multiply-adds; AVX-512: eight pixels (the C kernels). The portable
+    /// level takes eight outputs at a time: sixteen would take all sixteen
+    /// four-lane registers, and eight measured faster there (docs/performance.md).
     static func pointwise(_ depth: UnsafePointer<Float>, pixels: Int, depth cm: Int,
-                          matrix p: UnsafePointer<Float>, outputs: Int, into out: UnsafeMutablePointer<Float>) {
+                          matrix p: UnsafePointer<Float>, outputs: Int, into out: UnsafeMutablePointer<Float>,
+                          level: InstructionSet) {
+        #if arch(x86_64)
+        switch level {
+        case .avx2: return cek_avx2_pointwise(depth, pixels, cm, p, outputs, out)
+        case .avx512: return cek_avx512_pointwise(depth, pixels, cm, p, outputs, out)
+        case .portable: break
+        }
+        #endif
         var x = 0
         while x &+ 4 <= pixels {
             let d = depth + x &* cm
             let o = out + x &* outputs
             var j = 0
-            // Sixteen outputs (eight accumulators) only with AVX: on the
-            // portable build they would take all sixteen four-lane registers,
-            // and eight outputs at a time measured faster there (docs/performance.md).
-            #if FILTERBANK_FMA
-            while j &+ 16 <= outputs {
-                var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
-                var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector()
-                var w = p + j
-                for k in 0..<cm {
-                    let w0 = load(w), w1 = load(w + 8)
-                    let v0 = Vector(repeating: d[k]), v1 = Vector(repeating: d[cm &+ k])
-                    let v2 = Vector(repeating: d[2 &* cm &+ k]), v3 = Vector(repeating: d[3 &* cm &+ k])
-                    a0 = madd(a0, v0, w0); b0 = madd(b0, v0, w1)
-                    a1 = madd(a1, v1, w0); b1 = madd(b1, v1, w1)
-                    a2 = madd(a2, v2, w0); b2 = madd(b2, v2, w1)
-                    a3 = madd(a3, v3, w0); b3 = madd(b3, v3, w1)
-                    w += outputs
-                }
-                store(a0, o + j); store(b0, o + j + 8)
-                store(a1, o + outputs + j); store(b1, o + outputs + j + 8)
-                store(a2, o + 2 &* outputs + j); store(b2, o + 2 &* outputs + j + 8)
-                store(a3, o + 3 &* outputs + j); store(b3, o + 3 &* outputs + j + 8)
-                j &+= 16
-            }
-            #endif
             while j &+ 8 <= outputs {
                 var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
                 var w = p + j

@@ -1,38 +1,57 @@
+import CEngineKernels
+
 extension EngineKernels {
-    /// Output rows the rank-1 vertical pass (`columnPass`) computes at once,
-    /// and the most `blockSweep24` takes. Four fill AVX's sixteen eight-lane
-    /// registers (twelve accumulators, three input vectors). The portable
-    /// build (sixteen four-lane registers) also takes four rows, a third of
-    /// a block at a time (see `columnPass`).
+    /// Output rows the rank-1 vertical pass (`columnPass`) computes at once:
+    /// four on every level (the portable one a third of a block at a time).
     static let blockRows = 4
 
-    /// Output rows the direct path computes at once: `blockSweep24`'s four
-    /// with AVX; `sweepPair24`'s two on the portable build, where four rows
-    /// of twelve eight-lane accumulators spill. Both choices, and four rows in
-    /// blocks of 8 floats (slower still), were measured (docs/performance.md).
-    #if FILTERBANK_FMA
-    static let directBlockRows = 4
-    #else
-    static let directBlockRows = 2
-    #endif
+    /// Output rows the direct path computes at once: four with AVX2 or
+    /// AVX-512 (the C block kernel: twelve accumulators); two on the portable
+    /// level (`sweepPair24`), where four rows of twelve eight-lane
+    /// accumulators spill SSE2's sixteen registers. Both choices, and four
+    /// rows in blocks of 8 floats (slower still), were measured (docs/performance.md).
+    static func directBlockRows(_ level: InstructionSet) -> Int {
+        level == .portable ? 2 : 4
+    }
 
-    /// The direct path's block of `outputs` rows (at most `directBlockRows`):
-    /// `sweepPair24` for two rows on the portable build, `blockSweep24` otherwise.
+    /// The direct path's block of `outputs` rows (at most `directBlockRows`),
+    /// for a period that divides 24:
+    ///
+    ///     out[r][t - t0] = sum_{i < kh} sum_{j < taps} src[r + i][t + j * tapStride] * tile(i, j)[t mod period]
+    ///
+    /// for `r < outputs`, `t` in `t0 ..< t0 + count`. `sources` holds the
+    /// `outputs + kh - 1` rows (`nil`: a zero row); `weights` is the tile of
+    /// tap `(0, 0)`, tap `(i, j)`'s tile `i * rowStride + j * tileStride`
+    /// floats further; output row `r` is written at `out + r * outStride`.
+    /// AVX2 and AVX-512: the C block kernel, each input vector loaded once
+    /// per block of three vectors and fed to every output row that reads it
+    /// (four rows cost `(4 + kh - 1) / 4` input loads a tap each instead of
+    /// `kh`). Portable: `sweepPair24` for two rows, `rowByRow` for one.
     static func directBlock(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int, outputs: Int,
                             weights: UnsafePointer<Float>, rowStride: Int, taps: Int, tapStride: Int,
                             tileLength: Int, tileStride: Int, period p: Int,
-                            from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
-        #if !FILTERBANK_FMA
+                            from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int,
+                            level: InstructionSet) {
+        #if arch(x86_64)
+        switch level {
+        case .avx2:
+            return cek_avx2_block_sweep(sources, kh, outputs, weights, rowStride, taps, tapStride, tileStride, p,
+                                        t0, count, out, outStride)
+        case .avx512:
+            return cek_avx512_block_sweep(sources, kh, outputs, weights, rowStride, taps, tapStride, tileStride, p,
+                                          t0, count, out, outStride)
+        case .portable: break
+        }
+        #endif
         if outputs == 2 {
             sweepPair24(sources: sources, kernelRows: kh, weights: weights, rowStride: rowStride, taps: taps,
                         tapStride: tapStride, tileLength: tileLength, tileStride: tileStride,
                         from: t0, count: count, into: out, out + outStride)
             return
         }
-        #endif
-        blockSweep24(sources: sources, kernelRows: kh, outputs: outputs, weights: weights, rowStride: rowStride,
-                     taps: taps, tapStride: tapStride, tileStride: tileStride, period: p,
-                     from: t0, count: count, into: out, outStride: outStride)
+        rowByRow(sources: sources, kernelRows: kh, outputs: outputs, weights: weights, rowStride: rowStride,
+                 taps: taps, tapStride: tapStride, tileStride: tileStride, period: p,
+                 from: t0, count: count, into: out, outStride: outStride)
     }
 
     /// Two consecutive output rows at once (vertical stride and dilation 1),
@@ -124,94 +143,16 @@ extension EngineKernels {
         }
     }
 
-    /// Up to `blockRows` consecutive output rows at once (vertical
-    /// stride and dilation 1), for a period that divides 24:
-    ///
-    ///     out[r][t - t0] = sum_{i < kh} sum_{j < taps} src[r + i][t + j * tapStride] * tile(i, j)[t mod period]
-    ///
-    /// for `r < outputs`, `t` in `t0 ..< t0 + count`. `sources` holds the
-    /// `outputs + kh - 1` rows (`nil`: a zero row); `weights` is the tile of
-    /// tap `(0, 0)`, tap `(i, j)`'s tile `i * rowStride + j * tileStride`
-    /// floats further; output row `r` is written at `out + r * outStride`.
-    /// The direct path runs here; the vertical pass of rank-1 kernels (one
-    /// tap) in `columnPass`.
-    ///
-    /// Blocks of 24 floats (three vectors, over which the weights of any
-    /// period dividing 24 repeat, so the weight pointer never moves with
-    /// `t`): each input vector is loaded once per block and feeds every
-    /// output row that reads it, so four output rows cost `(4 + kh - 1) / 4`
-    /// input loads a tap each instead of `kh`; twelve accumulators hide the
-    /// multiply-add latency.
-    static func blockSweep24(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int, outputs: Int,
-                             weights: UnsafePointer<Float>, rowStride: Int, taps: Int, tapStride: Int,
-                             tileStride: Int, period p: Int,
-                             from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
+    /// `directBlock`'s sum for any number of rows, one output row and one
+    /// vector (then one float) at a time: the portable level's single rows
+    /// at the end of a band, and the tails of `columnPass`.
+    static func rowByRow(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int, outputs: Int,
+                         weights: UnsafePointer<Float>, rowStride: Int, taps: Int, tapStride: Int,
+                         tileStride: Int, period p: Int,
+                         from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
         let w = weights + t0 % p
-        let union = outputs &+ kh &- 1
         var t = t0
         let end = t0 &+ count
-        if outputs == 4 {
-            while t &+ 24 <= end {
-                var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
-                var c0 = Vector(), c1 = Vector(), c2 = Vector(), d0 = Vector(), d1 = Vector(), d2 = Vector()
-                for u in 0..<union {
-                    guard let row = sources[u] else { continue }
-                    var s = row + t
-                    let useA = u < kh, useB = u >= 1 && u &- 1 < kh, useC = u >= 2 && u &- 2 < kh, useD = u >= 3
-                    var xa = w + (useA ? u : 0) &* rowStride
-                    var xb = w + (useB ? u &- 1 : 0) &* rowStride
-                    var xc = w + (useC ? u &- 2 : 0) &* rowStride
-                    var xd = w + (useD ? u &- 3 : 0) &* rowStride
-                    for _ in 0..<taps {
-                        let s0 = load(s), s1 = load(s + 8), s2 = load(s + 16)
-                        if useA { a0 = madd(a0, s0, load(xa)); a1 = madd(a1, s1, load(xa + 8)); a2 = madd(a2, s2, load(xa + 16)) }
-                        if useB { b0 = madd(b0, s0, load(xb)); b1 = madd(b1, s1, load(xb + 8)); b2 = madd(b2, s2, load(xb + 16)) }
-                        if useC { c0 = madd(c0, s0, load(xc)); c1 = madd(c1, s1, load(xc + 8)); c2 = madd(c2, s2, load(xc + 16)) }
-                        if useD { d0 = madd(d0, s0, load(xd)); d1 = madd(d1, s1, load(xd + 8)); d2 = madd(d2, s2, load(xd + 16)) }
-                        s += tapStride
-                        xa += tileStride
-                        xb += tileStride
-                        xc += tileStride
-                        xd += tileStride
-                    }
-                }
-                let o = out + (t &- t0)
-                store(a0, o); store(a1, o + 8); store(a2, o + 16)
-                let ob = o + outStride
-                store(b0, ob); store(b1, ob + 8); store(b2, ob + 16)
-                let oc = ob + outStride
-                store(c0, oc); store(c1, oc + 8); store(c2, oc + 16)
-                let od = oc + outStride
-                store(d0, od); store(d1, od + 8); store(d2, od + 16)
-                t &+= 24
-            }
-        }
-        if outputs == 2 {
-            while t &+ 24 <= end {
-                var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
-                for u in 0..<union {
-                    guard let row = sources[u] else { continue }
-                    var s = row + t
-                    let useA = u < kh, useB = u >= 1
-                    var xa = w + (useA ? u : 0) &* rowStride
-                    var xb = w + (useB ? u &- 1 : 0) &* rowStride
-                    for _ in 0..<taps {
-                        let s0 = load(s), s1 = load(s + 8), s2 = load(s + 16)
-                        if useA { a0 = madd(a0, s0, load(xa)); a1 = madd(a1, s1, load(xa + 8)); a2 = madd(a2, s2, load(xa + 16)) }
-                        if useB { b0 = madd(b0, s0, load(xb)); b1 = madd(b1, s1, load(xb + 8)); b2 = madd(b2, s2, load(xb + 16)) }
-                        s += tapStride
-                        xa += tileStride
-                        xb += tileStride
-                    }
-                }
-                let o = out + (t &- t0)
-                store(a0, o); store(a1, o + 8); store(a2, o + 16)
-                let ob = o + outStride
-                store(b0, ob); store(b1, ob + 8); store(b2, ob + 16)
-                t &+= 24
-            }
-        }
-        // Any other row count, and the tail of every row, one vector or float at a time.
         while t &+ 8 <= end {
             let x = w + (t &- t0) % p
             for r in 0..<outputs {
@@ -253,18 +194,31 @@ extension EngineKernels {
     /// the column's tap 0, tap `i`'s tile `i * tileStride` floats further;
     /// output row `r` is written at `out + r * outStride`.
     ///
-    /// `blockSweep24` with one tap, written out without the tap loop, which
-    /// measured about a quarter faster than `blockSweep24` even specialised
-    /// for one tap (docs/performance.md).
+    /// `directBlock` with one tap and `rowStride` = `tileStride`. AVX2 and
+    /// AVX-512 run the C block kernel specialised for one tap; the portable
+    /// level's loop below is written out without the tap loop, which measured
+    /// about a quarter faster than the general block even specialised for one
+    /// tap (docs/performance.md).
     static func columnPass(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int, outputs: Int,
                            weights: UnsafePointer<Float>, tileStride: Int, period p: Int,
-                           from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
+                           from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int,
+                           level: InstructionSet) {
+        #if arch(x86_64)
+        switch level {
+        case .avx2:
+            return cek_avx2_block_sweep(sources, kh, outputs, weights, tileStride, 1, 0, tileStride, p,
+                                        t0, count, out, outStride)
+        case .avx512:
+            return cek_avx512_block_sweep(sources, kh, outputs, weights, tileStride, 1, 0, tileStride, p,
+                                          t0, count, out, outStride)
+        case .portable: break
+        }
+        #endif
         let w = weights + t0 % p
         let union = outputs &+ kh &- 1
         var t = t0
         let end = t0 &+ count
-        #if !FILTERBANK_FMA
-        // The portable build: twelve eight-lane accumulators are 24 of SSE2's
+        // Twelve eight-lane accumulators are 24 of SSE2's
         // sixteen registers, so each 24-float block goes as three 8-float
         // parts, four accumulators each. Same loads and terms, same order.
         if outputs == 4 {
@@ -290,44 +244,6 @@ extension EngineKernels {
                 t &+= 24
             }
         }
-        #else
-        if outputs == 4 {
-            while t &+ 24 <= end {
-                var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
-                var c0 = Vector(), c1 = Vector(), c2 = Vector(), d0 = Vector(), d1 = Vector(), d2 = Vector()
-                for u in 0..<union {
-                    guard let row = sources[u] else { continue }
-                    let s = row + t
-                    let s0 = load(s), s1 = load(s + 8), s2 = load(s + 16)
-                    if u < kh {
-                        let x = w + u &* tileStride
-                        a0 = madd(a0, s0, load(x)); a1 = madd(a1, s1, load(x + 8)); a2 = madd(a2, s2, load(x + 16))
-                    }
-                    if u >= 1 && u &- 1 < kh {
-                        let x = w + (u &- 1) &* tileStride
-                        b0 = madd(b0, s0, load(x)); b1 = madd(b1, s1, load(x + 8)); b2 = madd(b2, s2, load(x + 16))
-                    }
-                    if u >= 2 && u &- 2 < kh {
-                        let x = w + (u &- 2) &* tileStride
-                        c0 = madd(c0, s0, load(x)); c1 = madd(c1, s1, load(x + 8)); c2 = madd(c2, s2, load(x + 16))
-                    }
-                    if u >= 3 {
-                        let x = w + (u &- 3) &* tileStride
-                        d0 = madd(d0, s0, load(x)); d1 = madd(d1, s1, load(x + 8)); d2 = madd(d2, s2, load(x + 16))
-                    }
-                }
-                let o = out + (t &- t0)
-                store(a0, o); store(a1, o + 8); store(a2, o + 16)
-                let ob = o + outStride
-                store(b0, ob); store(b1, ob + 8); store(b2, ob + 16)
-                let oc = ob + outStride
-                store(c0, oc); store(c1, oc + 8); store(c2, oc + 16)
-                let od = oc + outStride
-                store(d0, od); store(d1, od + 8); store(d2, od + 16)
-                t &+= 24
-            }
-        }
-        #endif
         if outputs == 2 {
             while t &+ 24 <= end {
                 var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
@@ -351,30 +267,9 @@ extension EngineKernels {
                 t &+= 24
             }
         }
-        // Any other row count, and the tail of every row, one vector or float at a time.
-        while t &+ 8 <= end {
-            let x = w + (t &- t0) % p
-            for r in 0..<outputs {
-                var a = Vector()
-                for i in 0..<kh {
-                    guard let row = sources[r &+ i] else { continue }
-                    a = madd(a, load(row + t), load(x + i &* tileStride))
-                }
-                store(a, out + r &* outStride + (t &- t0))
-            }
-            t &+= 8
-        }
-        while t < end {
-            let x = w + (t &- t0) % p
-            for r in 0..<outputs {
-                var a: Float = 0
-                for i in 0..<kh {
-                    guard let row = sources[r &+ i] else { continue }
-                    a = madd(a, row[t], x[i &* tileStride])
-                }
-                out[r &* outStride &+ (t &- t0)] = a
-            }
-            t &+= 1
-        }
+        // Any other row count, and the tail of every row.
+        rowByRow(sources: sources, kernelRows: kh, outputs: outputs, weights: weights, rowStride: tileStride,
+                 taps: 1, tapStride: 0, tileStride: tileStride, period: p,
+                 from: t, count: end &- t, into: out + (t &- t0), outStride: outStride)
     }
 }

@@ -1,27 +1,32 @@
+import CEngineKernels
+
 extension EngineKernels {
-    /// The single-row sweep for width stride 1: `sweep24` when the period
-    /// divides 24 in the AVX2+FMA build, `sweep12` when it divides 12 in the
-    /// portable build, `sweep` otherwise. On the portable build `sweep24`'s
-    /// six and twelve eight-lane accumulators spill from SSE2's sixteen
-    /// four-lane registers, and measured slower than `sweep`
-    /// (docs/performance.md); `sweep12` is its four-lane counterpart.
+    /// The single-row sweep for width stride 1 (the sum of `sweep`). The
+    /// portable level runs `sweep12` when the period divides 12, `sweep`
+    /// otherwise; AVX2 and AVX-512 run the C kernels, which for a period
+    /// dividing 24 load three weight vectors a tap and use each four times.
+    /// (On the portable level an eight-lane `sweep24` spilled SSE2's sixteen
+    /// four-lane registers and measured slower than `sweep`; docs/performance.md.)
     @inline(__always)
     static func sweepRow(sources: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<UnsafePointer<Float>>,
                          rows: Int, taps: Int, tapStride: Int, period: Int, tileLength: Int, tileStride: Int,
-                         from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-        #if FILTERBANK_FMA
-        if 24 % period == 0 {
-            sweep24(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
-                    tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
-            return
+                         from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, level: InstructionSet) {
+        #if arch(x86_64)
+        switch level {
+        case .avx2:
+            return cek_avx2_sweep_row(sources, weights, rows, taps, tapStride, period, tileLength, tileStride,
+                                      t0, count, out)
+        case .avx512:
+            return cek_avx512_sweep_row(sources, weights, rows, taps, tapStride, period, tileLength, tileStride,
+                                        t0, count, out)
+        case .portable: break
         }
-        #else
+        #endif
         if 12 % period == 0 {
             sweep12(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
                     tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
             return
         }
-        #endif
         sweep(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
               tileLength: tileLength, tileStride: tileStride, from: t0, count: count, into: out)
     }
@@ -100,83 +105,6 @@ extension EngineKernels {
             t &+= 1
             phase &+= 1
             if phase >= tileLength { phase &-= tileLength }
-        }
-    }
-
-    /// `sweep` for a period that divides 24 (`P` = 1, 2, 3, 4, 6, 8, 12, 24:
-    /// grey, RGB, RGBA, ...): the weights of floats `t` and `t + 24` are the
-    /// same, so each tap loads three weight vectors once and uses each twice
-    /// over a block of 48 floats (six accumulators), 1.5 loads per
-    /// multiply-add instead of 2. The rest of the row goes to `sweep`.
-    @inline(__always)
-    static func sweep24(sources: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<UnsafePointer<Float>>,
-                        rows: Int, taps: Int, tapStride: Int, tileLength: Int, tileStride: Int,
-                        from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-        let phase = t0 % tileLength
-        // Blocks of 96 floats: twelve accumulators, each weight vector used four times.
-        let wide = count / 96
-        for b in 0..<wide {
-            let t = t0 &+ b &* 96
-            var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
-            var a6 = Vector(), a7 = Vector(), a8 = Vector(), a9 = Vector(), a10 = Vector(), a11 = Vector()
-            for r in 0..<rows {
-                var s = sources[r] + t
-                var w = weights[r] + phase
-                for _ in 0..<taps {
-                    let w0 = load(w), w1 = load(w + 8), w2 = load(w + 16)
-                    a0 = madd(a0, load(s), w0)
-                    a1 = madd(a1, load(s + 8), w1)
-                    a2 = madd(a2, load(s + 16), w2)
-                    a3 = madd(a3, load(s + 24), w0)
-                    a4 = madd(a4, load(s + 32), w1)
-                    a5 = madd(a5, load(s + 40), w2)
-                    a6 = madd(a6, load(s + 48), w0)
-                    a7 = madd(a7, load(s + 56), w1)
-                    a8 = madd(a8, load(s + 64), w2)
-                    a9 = madd(a9, load(s + 72), w0)
-                    a10 = madd(a10, load(s + 80), w1)
-                    a11 = madd(a11, load(s + 88), w2)
-                    s += tapStride
-                    w += tileStride
-                }
-            }
-            let o = out + b &* 96
-            store(a0, o); store(a1, o + 8); store(a2, o + 16); store(a3, o + 24)
-            store(a4, o + 32); store(a5, o + 40); store(a6, o + 48); store(a7, o + 56)
-            store(a8, o + 64); store(a9, o + 72); store(a10, o + 80); store(a11, o + 88)
-        }
-        let blocks = (count - wide &* 96) / 48
-        for b in 0..<blocks {
-            let t = t0 &+ wide &* 96 &+ b &* 48
-            var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
-            for r in 0..<rows {
-                var s = sources[r] + t
-                var w = weights[r] + phase
-                for _ in 0..<taps {
-                    let w0 = load(w), w1 = load(w + 8), w2 = load(w + 16)
-                    a0 = madd(a0, load(s), w0)
-                    a1 = madd(a1, load(s + 8), w1)
-                    a2 = madd(a2, load(s + 16), w2)
-                    a3 = madd(a3, load(s + 24), w0)
-                    a4 = madd(a4, load(s + 32), w1)
-                    a5 = madd(a5, load(s + 40), w2)
-                    s += tapStride
-                    w += tileStride
-                }
-            }
-            let o = out + wide &* 96 + b &* 48
-            store(a0, o)
-            store(a1, o + 8)
-            store(a2, o + 16)
-            store(a3, o + 24)
-            store(a4, o + 32)
-            store(a5, o + 40)
-        }
-        let done = wide &* 96 &+ blocks &* 48
-        if done < count {
-            sweep(sources: sources, weights: weights, rows: rows, taps: taps, tapStride: tapStride,
-                  tileLength: tileLength, tileStride: tileStride, from: t0 &+ done, count: count &- done,
-                  into: out + done)
         }
     }
 

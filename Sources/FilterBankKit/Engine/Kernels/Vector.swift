@@ -4,8 +4,11 @@
 /// there for why each range is in bounds); nothing here allocates, calls an
 /// opaque function or touches a class, so the loops compile to straight SIMD
 /// code (checked in the assembly: packed `mulps`/`addps` on the default
-/// x86-64 target, `vfmadd231ps` on ymm registers with
-/// `-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DFILTERBANK_FMA`).
+/// x86-64 target).
+///
+/// These are the portable kernels (`InstructionSet.portable`). On x86-64 the
+/// same loops exist in C for AVX2+FMA and AVX-512 (Sources/CEngineKernels),
+/// and each entry point below that has them takes the level to run.
 ///
 /// Index arithmetic uses `&+` / `&*`: overflow checks would block
 /// vectorisation, and every index is bounded by an allocation size.
@@ -26,26 +29,16 @@ func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
 }
 
-/// `acc + a * b`. A fused multiply-add only when the build says FMA is there
-/// (`-DFILTERBANK_FMA`, together with a CPU target that has it): without such
-/// a target `addingProduct` becomes eight libm `fmaf` calls, and Swift never
-/// fuses `a * b + acc` by itself.
+/// `acc + a * b`, not fused: without a CPU target that has FMA, Swift's
+/// `addingProduct` becomes libm `fmaf` calls (the fused kernels are the C ones).
 @inline(__always)
 func madd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector {
-    #if FILTERBANK_FMA
-    return acc.addingProduct(a, b)
-    #else
-    return a * b + acc
-    #endif
+    a * b + acc
 }
 
 @inline(__always)
 func madd(_ acc: Float, _ a: Float, _ b: Float) -> Float {
-    #if FILTERBANK_FMA
-    return acc.addingProduct(a, b)
-    #else
-    return a * b + acc
-    #endif
+    a * b + acc
 }
 
 /// The engine's inner loops, grouped by what they compute (one file each).

@@ -11,11 +11,12 @@ struct BroadcastRows: DepthwiseRowPath {
     let multiplier: Int
     let tapStride: Int
     let pixelStride: Int
+    let level: InstructionSet
     var blockRows: Int { 1 }
     var scratchFloats: Int { 0 }
     var pixelRuns: [Range<Int>] { layout.segments.map(\.pixels) }
 
-    init(filter f: DepthwiseFilter, layout: RowLayout, columns: AxisGeometry) {
+    init(filter f: DepthwiseFilter, layout: RowLayout, columns: AxisGeometry, level: InstructionSet) {
         precondition(f.multiplier % 8 == 0 && layout.period == f.inputChannels)
         weights = FrozenFloats(f.values)
         self.layout = layout
@@ -24,6 +25,7 @@ struct BroadcastRows: DepthwiseRowPath {
         multiplier = f.multiplier
         tapStride = columns.dilation * layout.period
         pixelStride = columns.stride * layout.period
+        self.level = level
     }
 
     func compute(_ rows: GatheredRows, count: Int, into out: UnsafeMutablePointer<Float>,
@@ -44,7 +46,8 @@ struct BroadcastRows: DepthwiseRowPath {
             EngineKernels.broadcastSweep(sources: workspace.packed(segment.view), weights: workspace.packedWeights,
                                          rows: workspace.packedCount, taps: kernelWidth, tapStride: tapStride,
                                          channels: channels, multiplier: multiplier, pixelStride: pixelStride,
-                                         pixels: part, into: out + (part.lowerBound &- pixels.lowerBound) &* cm)
+                                         pixels: part, into: out + (part.lowerBound &- pixels.lowerBound) &* cm,
+                                         level: level)
         }
     }
 }

@@ -19,12 +19,13 @@ struct DirectRows: DepthwiseRowPath {
     let pixelStride: Int
     /// 1 (`stridedSweep` or `sweepRow`), else the block kernel's rows.
     let blockRows: Int
+    let level: InstructionSet
     var scratchFloats: Int { 0 }
     var pixelRuns: [Range<Int>] { layout.segments.map(\.pixels) }
     private var period: Int { layout.period }
 
     /// Tap `(i, j)`'s tile is tile `i * kw + j`; `blocks` when the step may be a block of rows.
-    init(filter f: DepthwiseFilter, layout: RowLayout, columns: AxisGeometry, blocks: Bool) {
+    init(filter f: DepthwiseFilter, layout: RowLayout, columns: AxisGeometry, blocks: Bool, level: InstructionSet) {
         let cm = f.outputChannels
         tiles = WeightTiles(period: layout.period, count: f.kernelHeight * f.kernelWidth) { tap, k in f.values[tap * cm + k] }
         self.layout = layout
@@ -32,7 +33,8 @@ struct DirectRows: DepthwiseRowPath {
         kernelWidth = f.kernelWidth
         tapStride = columns.dilation * layout.period
         pixelStride = columns.stride * layout.period
-        blockRows = blocks ? EngineKernels.directBlockRows : 1
+        blockRows = blocks ? EngineKernels.directBlockRows(level) : 1
+        self.level = level
     }
 
     func compute(_ rows: GatheredRows, count: Int, into out: UnsafeMutablePointer<Float>,
@@ -47,7 +49,8 @@ struct DirectRows: DepthwiseRowPath {
                                       taps: kernelWidth, tapStride: tapStride, tileLength: tiles.tileLength,
                                       tileStride: tiles.tileStride, period: period,
                                       from: segment.pixels.lowerBound &* period, count: segment.pixels.count &* period,
-                                      into: out + segment.pixels.lowerBound &* period, outStride: rowFloats)
+                                      into: out + segment.pixels.lowerBound &* period, outStride: rowFloats,
+                                      level: level)
         }
     }
 
@@ -65,7 +68,8 @@ struct DirectRows: DepthwiseRowPath {
                 EngineKernels.sweepRow(sources: sources, weights: workspace.packedWeights, rows: workspace.packedCount,
                                        taps: kernelWidth, tapStride: tapStride, period: period,
                                        tileLength: tiles.tileLength, tileStride: tiles.tileStride,
-                                       from: part.lowerBound &* period, count: part.count &* period, into: target)
+                                       from: part.lowerBound &* period, count: part.count &* period, into: target,
+                                       level: level)
             } else {
                 EngineKernels.stridedSweep(sources: sources, weights: workspace.packedWeights, rows: workspace.packedCount,
                                            taps: kernelWidth, tapStride: tapStride, tileStride: tiles.tileStride,

@@ -24,10 +24,13 @@ struct FusedPointwise: RowPath {
     /// workspace's scratch (after the depthwise path's own, 64-byte aligned).
     let depthOffset: Int
     let outputOffset: Int
+    let level: InstructionSet
     var blockRows: Int { 1 }
     var scratchFloats: Int { outputOffset + spanPixels * outputs }
 
-    init(depthwise: any DepthwiseRowPath, pointwise: PointwiseFilter, depth: Int, outputWidth: Int) {
+    init(depthwise: any DepthwiseRowPath, pointwise: PointwiseFilter, depth: Int, outputWidth: Int,
+         level: InstructionSet) {
+        self.level = level
         self.depthwise = depthwise
         runs = depthwise.pixelRuns
         matrix = FrozenFloats(pointwise.values)
@@ -50,7 +53,7 @@ struct FusedPointwise: RowPath {
                 let x1 = min(x0 &+ spanPixels, run.upperBound)
                 depthwise.depthwise(x0..<x1, workspace: workspace, into: depthSpan)
                 EngineKernels.pointwise(depthSpan, pixels: x1 &- x0, depth: depth, matrix: matrix.base,
-                                        outputs: outputs, into: outputSpan)
+                                        outputs: outputs, into: outputSpan, level: level)
                 (out + x0 &* outputs).update(from: outputSpan, count: (x1 &- x0) &* outputs)
                 x0 = x1
             }

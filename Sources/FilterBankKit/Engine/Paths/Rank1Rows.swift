@@ -29,6 +29,7 @@ struct Rank1Rows: DepthwiseRowPath {
     let tapStride: Int
     let pixelStride: Int
     let blockRows: Int
+    let level: InstructionSet
     /// The scratch columns the vertical pass computes: the image's (in place)
     /// or all of them (expanded).
     let computed: Range<Int>
@@ -41,7 +42,9 @@ struct Rank1Rows: DepthwiseRowPath {
     /// The horizontal pass reads the scratch row, padded everywhere: one run.
     var pixelRuns: [Range<Int>] { [0..<layout.outputWidth] }
 
-    init(factors: [KernelFactorization], layout: RowLayout, gatherer: RowGatherer, blocks: Bool) {
+    init(factors: [KernelFactorization], layout: RowLayout, gatherer: RowGatherer, blocks: Bool,
+         level: InstructionSet) {
+        self.level = level
         let plan = gatherer.plan
         let kh = plan.bank.depthwise.kernelHeight
         tiles = WeightTiles(period: layout.period, count: kh + plan.bank.depthwise.kernelWidth) { tile, k in
@@ -85,7 +88,7 @@ struct Rank1Rows: DepthwiseRowPath {
                                rows: workspace.packedCount, taps: 1, tapStride: 0, period: period,
                                tileLength: tiles.tileLength, tileStride: tiles.tileStride,
                                from: computed.lowerBound &* period, count: computed.count &* period,
-                               into: scratch + computed.lowerBound &* period)
+                               into: scratch + computed.lowerBound &* period, level: level)
         pad(scratch, columns: leftPads)
         pad(scratch, columns: rightPads)
         workspace.pack(row: scratch, weights: rowTiles)
@@ -96,7 +99,8 @@ struct Rank1Rows: DepthwiseRowPath {
             EngineKernels.sweepRow(sources: workspace.packed(.image), weights: workspace.packedWeights, rows: 1,
                                    taps: kernelWidth, tapStride: tapStride, period: period,
                                    tileLength: tiles.tileLength, tileStride: tiles.tileStride,
-                                   from: pixels.lowerBound &* period, count: pixels.count &* period, into: out)
+                                   from: pixels.lowerBound &* period, count: pixels.count &* period, into: out,
+                                   level: level)
         } else {
             EngineKernels.stridedSweep(sources: workspace.packed(.image), weights: workspace.packedWeights, rows: 1,
                                        taps: kernelWidth, tapStride: tapStride, tileStride: tiles.tileStride,
@@ -122,7 +126,7 @@ struct Rank1Rows: DepthwiseRowPath {
             EngineKernels.columnPass(sources: rows.view(.image), kernelRows: kernelHeight, outputs: n,
                                      weights: columnTiles, tileStride: tiles.tileStride, period: period,
                                      from: done &* period, count: (end &- done) &* period,
-                                     into: scratch + done &* period, outStride: scratchRowFloats)
+                                     into: scratch + done &* period, outStride: scratchRowFloats, level: level)
             done = end
         }
         func horizontal(to end: Int) {
@@ -133,7 +137,7 @@ struct Rank1Rows: DepthwiseRowPath {
                                        taps: kernelWidth, tapStride: tapStride, period: period,
                                        tileLength: tiles.tileLength, tileStride: tiles.tileStride,
                                        from: finished &* period, count: (end &- finished) &* period,
-                                       into: out + r &* outRowFloats + finished &* period)
+                                       into: out + r &* outRowFloats + finished &* period, level: level)
             }
             finished = end
         }

@@ -51,13 +51,16 @@ extension DepthwiseRowPath {
 /// so that the weights of any run of the row are a run of the tile, with no
 /// index arithmetic (no `t mod P`) in the inner loop.
 struct WeightTiles: Sendable {
-    /// Floats a sweep reads at once: its widest block.
+    /// The block the portable `sweep` steps by: tiles repeat over a multiple of it.
     static let sweepBlock = 32
+    /// Floats a sweep reads at once past its phase: its widest block (the
+    /// AVX-512 `sweep`'s four 16-lane vectors).
+    static let widestRead = 64
     /// A multiple of both the period and `sweepBlock`: the tile repeats with
     /// this length, so a block that starts at phase `t mod tileLength` reads
     /// the right weights.
     let tileLength: Int
-    /// Floats from one tile to the next: `tileLength + sweepBlock`, so that a
+    /// Floats from one tile to the next: `tileLength + widestRead`, so that a
     /// block starting at any phase below `tileLength` stays in its tile.
     let tileStride: Int
     /// `count` tiles, tile `i` at `base + i * tileStride`.
@@ -69,7 +72,7 @@ struct WeightTiles: Sendable {
         var (a, b) = (p, Self.sweepBlock)
         while b != 0 { (a, b) = (b, a % b) }
         tileLength = p / a * Self.sweepBlock
-        tileStride = tileLength + Self.sweepBlock
+        tileStride = tileLength + Self.widestRead
         var values = [Float](repeating: 0, count: max(1, count * tileStride))
         for tile in 0..<count {
             for t in 0..<tileStride { values[tile * tileStride + t] = weight(tile, t % p) }
