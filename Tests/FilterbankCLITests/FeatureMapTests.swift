@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import FilterBankIO
+import FilterBankTestSupport
 import FilterBankKit
 #if canImport(Glibc)
 import Glibc
@@ -152,21 +153,11 @@ import Glibc
     }
 
     /// Runs `arguments` in a child with a soft limit of `openFiles` file
-    /// descriptors; returns its exit status and peak RSS in bytes (`wait4`).
+    /// descriptors; returns its exit status and peak RSS in bytes (measured
+    /// by GNU time: see `HostileFiles.run`).
     static func runLimited(_ arguments: [String], openFiles: Int) throws -> (status: Int32, peakBytes: Int) {
-        let binary = try filterbankBinary().path
-        let script = "ulimit -n \(openFiles) && exec \"$0\" \"$@\""
-        let argv = ["/bin/sh", "-c", script, binary] + arguments
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &cArgs, environ)
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let exited = status & 0x7f == 0
-        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), usage.ru_maxrss * 1024)
+        let result = try HostileFiles.run(try filterbankBinary().path, arguments, openFiles: openFiles)
+        return (result.status, result.peakRSS)
     }
 
     /// A 20 KB `(1, 1, 5000)` array through 2 kernels: 10,000 files, written

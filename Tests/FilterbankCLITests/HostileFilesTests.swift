@@ -9,7 +9,7 @@ import FilterBankTestSupport
 /// Hostile inputs cost one error line: memory, CPU and work bounded for each
 /// input, the next input still runs, and temporary files nobody can redirect.
 /// Each file is made in code (`HostileFiles`); memory is asserted from the
-/// child's peak RSS (`wait4`), never time.
+/// child's peak RSS (measured by GNU time: see `HostileFiles.run`), never time.
 @Suite(.serialized) struct HostileFilesTests {
     typealias H = HostileFiles
 
