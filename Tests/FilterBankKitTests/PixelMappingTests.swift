@@ -102,4 +102,35 @@ import FilterBankKit
         #expect(abs(a.standardDeviation - 1.25.squareRoot()) < 1e-12)
         #expect(a.maximumMagnitude == 4)
     }
+
+    /// `map` works eight values at a time in vector operations; every sample
+    /// must be what `unit(v) * max + 0.5`, rounded down, gives one value at a
+    /// time: random values, the rounding ties `(k + 0.5) / max`, exact levels,
+    /// NaN, infinities and -0, for plain, absolute and scaled maps, strides 1
+    /// to 6 and counts that leave a tail.
+    @Test(arguments: [ChannelMapping(), ChannelMapping(absolute: true),
+                      ChannelMapping(scale: 0.5 / 1.3, offset: 0.5), ChannelMapping(absolute: true, scale: 0.77, offset: 0.1)])
+    func vectorMapMatchesTheScalarFormula(mapping: ChannelMapping) {
+        var generator = SystemRandomNumberGenerator()
+        var values = (0..<6 * 4101).map { _ in Float.random(in: -1.4...1.4, using: &generator) }
+        for k in 0..<256 { values[k] = (Float(k) + 0.5) / 255; values[256 + k] = Float(k) / 255 }
+        for k in 0..<512 { values[512 + k] = (Float(k) * 128 + 0.5) / 65535 }
+        for (i, v) in [Float.nan, .infinity, -.infinity, -0.0, 0.5, 1, -1, .ulpOfOne].enumerated() { values[1100 + 3 * i] = v }
+        values.withUnsafeBufferPointer { all in
+            for stride in 1...6 {
+                for count in [0, 1, 7, 8, 9, 4101] {
+                    let first = all.baseAddress! + (stride - 1)
+                    let n = min(count, (all.count - (stride - 1)) / stride)
+                    var bytes = [UInt8](repeating: 7, count: n), words = [UInt16](repeating: 7, count: n)
+                    mapping.map(first, stride: stride, count: n, into: &bytes)
+                    mapping.map(first, stride: stride, count: n, into: &words)
+                    for x in 0..<n {
+                        let unit = mapping.unit(first[x * stride])
+                        #expect(bytes[x] == UInt8(unit * 255 + 0.5), "stride \(stride), value \(first[x * stride])")
+                        #expect(words[x] == UInt16(unit * 65535 + 0.5), "stride \(stride), value \(first[x * stride])")
+                    }
+                }
+            }
+        }
+    }
 }

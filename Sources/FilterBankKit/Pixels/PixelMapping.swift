@@ -150,21 +150,60 @@ public struct ChannelMapping: Sendable, Equatable {
     /// Maps `count` values spaced `stride` apart to 8-bit samples.
     @inlinable
     public func map(_ source: UnsafePointer<Float>, stride: Int, count: Int, into destination: UnsafeMutablePointer<UInt8>) {
-        var s = source
-        for x in 0..<count {
+        var x = 0, s = source
+        while x &+ 8 <= count {
+            let levels = eight(s, stride: stride, fullScale: 255)
+            UnsafeMutableRawPointer(destination + x).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: levels), as: SIMD8<UInt8>.self)
+            s += 8 &* stride
+            x &+= 8
+        }
+        while x < count {
             destination[x] = UInt8(unit(s.pointee) * 255 + 0.5)
             s += stride
+            x &+= 1
         }
     }
 
     /// Maps `count` values spaced `stride` apart to 16-bit samples.
     @inlinable
     public func map(_ source: UnsafePointer<Float>, stride: Int, count: Int, into destination: UnsafeMutablePointer<UInt16>) {
-        var s = source
-        for x in 0..<count {
+        var x = 0, s = source
+        while x &+ 8 <= count {
+            let levels = eight(s, stride: stride, fullScale: 65535)
+            UnsafeMutableRawPointer(destination + x).storeBytes(of: SIMD8<UInt16>(truncatingIfNeeded: levels), as: SIMD8<UInt16>.self)
+            s += 8 &* stride
+            x &+= 8
+        }
+        while x < count {
             destination[x] = UInt16(unit(s.pointee) * 65535 + 0.5)
             s += stride
+            x &+= 1
         }
+    }
+
+    /// `unit(v) * fullScale + 0.5`, rounded down, for eight values spaced
+    /// `stride` apart: the same numbers as the scalar loop, bit for bit (the
+    /// same multiplies and adds, in the same order; NaN to 0), in vector
+    /// operations only. Swift's float-to-integer conversions check their
+    /// range on every value and its SIMD one is a generic call, so the floor
+    /// is taken with 2^23: for `0 <= y < 2^23`, `(y + 2^23) - 2^23` is `y`
+    /// rounded to the nearest integer (one too high when it rounded up), and
+    /// the low bits of `floor(y) + 2^23` are `floor(y)`. The mapping was a
+    /// quarter of the default job's time as a scalar loop.
+    @inlinable
+    func eight(_ s: UnsafePointer<Float>, stride: Int, fullScale: Float) -> SIMD8<UInt32> {
+        typealias V = SIMD8<Float>
+        var v = V(s[0], s[stride], s[2 &* stride], s[3 &* stride],
+                  s[4 &* stride], s[5 &* stride], s[6 &* stride], s[7 &* stride])
+        if absolute { v.replace(with: -v, where: v .< 0) }
+        let u = v * V(repeating: scale) + V(repeating: offset)
+        var c = u.replacing(with: 1, where: .!(u .< 1))
+        c.replace(with: 0, where: .!(u .> 0))  // also NaN
+        let y = c * V(repeating: fullScale) + V(repeating: 0.5)
+        let magic = V(repeating: 8_388_608)
+        var r = (y + magic) - magic
+        r.replace(with: r - 1, where: r .> y)
+        return unsafeBitCast(r + magic, to: SIMD8<UInt32>.self) & SIMD8<UInt32>(repeating: 0xFFFF)
     }
 }
 
