@@ -59,7 +59,7 @@ private typealias S = BankIOTestSupport
         ("bad_big_endian.npz", ["entry 'depthwise.npy': big-endian float32 is not supported"]),
         ("bad_truncated_entry.npz", ["entry 'depthwise.npy': truncated data: shape [6, 1, 3, 3] float32 needs 216 bytes, file has 208"]),
         ("bad_missing_depthwise.npz", ["missing the depthwise filter: expected an array named 'depthwise' or 'depthwise_kernel' (found: pointwise, bias)"]),
-        ("bad_unknown_array.npz", ["unknown array 'weights' (allowed: depthwise, depthwise_kernel, pointwise, pointwise_kernel, bias)"]),
+        ("bad_unknown_array.npz", ["unknown array 'weights' (allowed: depthwise, depthwise_kernel, pointwise, pointwise_kernel, bias, arr_0, arr_1, arr_2 (Keras get_weights order)"]),
         ("bad_bias_rank.npz", ["'bias': the bias must have rank 1 [outputs], got shape [2, 2]"]),
         ("bad_nan.npz", ["'depthwise': value at flat index 5 is not finite (NaN or infinity)"]),
         ("separable.json", ["not a zip archive (.npz): it does not start with a zip signature"]),

@@ -72,7 +72,7 @@ private typealias S = BankIOTestSupport
         #expect(BankFile.Kind(path: "BANK.JSON") == .json)
         #expect(BankFile.Kind(path: "dir.v2/bank.Npz") == .npz)
         #expect(BankFile.Kind(path: "dir.v2/bank") == nil && BankFile.Kind(path: ".json") == nil)
-        S.expectFileError("not a bank file: expected the extension .json, .npz or .mat", path: "b.txt") {
+        S.expectFileError("not a bank file: expected the extension .json, .npz, .safetensors or .mat", path: "b.txt") {
             _ = try BankFile.source(path: "b.txt")
         }
     }

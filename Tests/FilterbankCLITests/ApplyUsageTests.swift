@@ -119,13 +119,13 @@ import FilterBankRun
         (["--pointwise", "p.npy", "--kernel", "sobel-x"], "use either --kernel or --bank/--depthwise, not both"),
         (["--bias", "nan"], "--bias must be a finite number, got nan"),
         (["--bias", "-inf"], "--bias must be a finite number, got -inf"),
-        (["--bank", "edges:2"], "--bank 'edges:2': bank edges: the argument must be absent (edges takes no argument), got '2'; or give a .json, .npz or .mat file"),
-        (["--bank", "gabor:x"], "--bank 'gabor:x': bank gabor: the argument must be an integer from 1 to 64, got 'x'; or give a .json, .npz or .mat file"),
-        (["--bank", "GABOR:0"], "--bank 'GABOR:0': bank gabor: the argument must be an integer from 1 to 64, got '0'; or give a .json, .npz or .mat file"),
-        (["--bank", ""], "--bank '': unknown bank ''; built-in banks: edges, gradients, gabor:N, blur-pyramid:N, compass; or give a .json, .npz or .mat file"),
+        (["--bank", "edges:2"], "--bank 'edges:2': bank edges: the argument must be absent (edges takes no argument), got '2'; or give a .json, .npz, .safetensors or .mat file"),
+        (["--bank", "gabor:x"], "--bank 'gabor:x': bank gabor: the argument must be an integer from 1 to 64, got 'x'; or give a .json, .npz, .safetensors or .mat file"),
+        (["--bank", "GABOR:0"], "--bank 'GABOR:0': bank gabor: the argument must be an integer from 1 to 64, got '0'; or give a .json, .npz, .safetensors or .mat file"),
+        (["--bank", ""], "--bank '': unknown bank ''; built-in banks: edges, gradients, gabor:N, blur-pyramid:N, compass; or give a .json, .npz, .safetensors or .mat file"),
         (["--kernel", ""], "--kernel '': empty kernel spec: expected a name such as sobel-x or gaussian:sigma=2, or a literal such as \"3x3: 1,0,-1, 2,0,-2, 1,0,-1\""),
-        (["--bank", "gabor:4", "--layout", "tf"], "--layout tf applies to .npy filters (--depthwise/--pointwise) and .npz banks only"),
-        (["--bank", "sharpen.mat", "--layout", "torch"], "--layout torch applies to .npy filters (--depthwise/--pointwise) and .npz banks only"),
+        (["--bank", "gabor:4", "--layout", "tf"], "--layout tf applies to .npy filters (--depthwise/--pointwise) and .npz or .safetensors banks only"),
+        (["--bank", "sharpen.mat", "--layout", "torch"], "--layout torch applies to .npy filters (--depthwise/--pointwise) and .npz or .safetensors banks only"),
     ] as [([String], String)])
     func bankOptionErrors(_ extra: [String], _ message: String) throws {
         try Self.expectUsageError(Self.minimal + extra, message)

@@ -24,16 +24,16 @@ import FilterBankTestSupport
         (["--bank", "b.json", "--kernel", "sobel-x"], "use either --kernel or --bank/--depthwise, not both"),
         (["--depthwise", "d.npy", "--kernel", "sobel-x"], "use either --kernel or --bank/--depthwise, not both"),
         (["--pointwise", "p.npy"], "--pointwise needs --depthwise"),
-        (["--bank", "bank.npy"], "--bank takes a .json, .npz or .mat file or a built-in bank name; give .npy filters with --depthwise (and --pointwise)"),
-        (["--bank", "bank.txt"], "--bank 'bank.txt' has the extension '.txt': expected a .json, .npz or .mat file, or a built-in bank name (edges, gradients, gabor:N, blur-pyramid:N, compass)"),
-        (["--bank", "banks/edges"], "--bank 'banks/edges' has no file extension: expected a .json, .npz or .mat file, or a built-in bank name (edges, gradients, gabor:N, blur-pyramid:N, compass)"),
-        (["--bank", "gabr"], "--bank 'gabr': unknown bank 'gabr' (did you mean 'gabor'?); built-in banks: edges, gradients, gabor:N, blur-pyramid:N, compass; or give a .json, .npz or .mat file"),
-        (["--bank", "gabor:100"], "--bank 'gabor:100': bank gabor: the argument must be an integer from 1 to 64, got '100'; or give a .json, .npz or .mat file"),
+        (["--bank", "bank.npy"], "--bank takes a .json, .npz, .safetensors or .mat file or a built-in bank name; give .npy filters with --depthwise (and --pointwise)"),
+        (["--bank", "bank.txt"], "--bank 'bank.txt' has the extension '.txt': expected a .json, .npz, .safetensors or .mat file, or a built-in bank name (edges, gradients, gabor:N, blur-pyramid:N, compass)"),
+        (["--bank", "banks/edges"], "--bank 'banks/edges' has no file extension: expected a .json, .npz, .safetensors or .mat file, or a built-in bank name (edges, gradients, gabor:N, blur-pyramid:N, compass)"),
+        (["--bank", "gabr"], "--bank 'gabr': unknown bank 'gabr' (did you mean 'gabor'?); built-in banks: edges, gradients, gabor:N, blur-pyramid:N, compass; or give a .json, .npz, .safetensors or .mat file"),
+        (["--bank", "gabor:100"], "--bank 'gabor:100': bank gabor: the argument must be an integer from 1 to 64, got '100'; or give a .json, .npz, .safetensors or .mat file"),
         (["--kernel", "sobel-x", "--kernel", "gaussian:sigma=-1"], "--kernel 'gaussian:sigma=-1': gaussian: sigma must be a positive number, got '-1'"),
         (["--kernel", "sobelx"], "--kernel 'sobelx': unknown kernel 'sobelx' (did you mean 'sobel-x'?); 'filterbank kernels' lists them all"),
-        (["--bank", "b.json", "--layout", "torch"], "--layout torch applies to .npy filters (--depthwise/--pointwise) and .npz banks only"),
-        (["--kernel", "sobel-x", "--layout", "tf"], "--layout tf applies to .npy filters (--depthwise/--pointwise) and .npz banks only"),
-        (["--layout", "torch"], "--layout torch applies to .npy filters (--depthwise/--pointwise) and .npz banks only"),
+        (["--bank", "b.json", "--layout", "torch"], "--layout torch applies to .npy filters (--depthwise/--pointwise) and .npz or .safetensors banks only"),
+        (["--kernel", "sobel-x", "--layout", "tf"], "--layout tf applies to .npy filters (--depthwise/--pointwise) and .npz or .safetensors banks only"),
+        (["--layout", "torch"], "--layout torch applies to .npy filters (--depthwise/--pointwise) and .npz or .safetensors banks only"),
         (["--bias", "inf"], "--bias must be a finite number, got inf"),
     ])
     func usageErrors(_ arguments: [String], _ message: String) {
@@ -64,7 +64,7 @@ import FilterBankTestSupport
                 + "this looks like PyTorch's [O, C*M, 1, 1]: use --layout torch")
         #expect(try message(["--depthwise", BankIOTestSupport.bank("torch_dw.npy"), "--pointwise", tfPointwise, "--layout", "torch"])
                 == "\(tfPointwise): a PyTorch pointwise weight must be [O, C*M, 1, 1], got shape [1, 1, 3, 4]; "
-                + "this looks like TensorFlow's [1, 1, C*M, O]: drop --layout torch")
+                + "this looks like TensorFlow's [1, 1, C*M, O]: use --layout tf")
     }
 
     @Test func whatTheOptionsLoad() throws {

@@ -29,7 +29,7 @@ import FilterBankKit
         (["a.png", "b.png"], "2 unexpected arguments: 'a.png', 'b.png'"),
         // The bank options, validated by inspect as by apply.
         (["--pointwise", "p.npy"], "--pointwise needs --depthwise"),
-        (["--bank", "gabor:0"], "--bank 'gabor:0': bank gabor: the argument must be an integer from 1 to 64, got '0'; or give a .json, .npz or .mat file"),
+        (["--bank", "gabor:0"], "--bank 'gabor:0': bank gabor: the argument must be an integer from 1 to 64, got '0'; or give a .json, .npz, .safetensors or .mat file"),
         (["--kernel", "sobelx"], "--kernel 'sobelx': unknown kernel 'sobelx' (did you mean 'sobel-x'?); 'filterbank kernels' lists them all"),
         (["--bias", "inf"], "--bias must be a finite number, got inf"),
         (["--strides", "0"], "The value '0' is invalid for '--strides <sh,sw>'"),

@@ -54,6 +54,7 @@ public enum BankIOTestSupport {
 
     public static func npy(_ name: String) -> String { fixtures.appendingPathComponent("npy/\(name)").path }
     public static func bank(_ name: String) -> String { fixtures.appendingPathComponent("banks/\(name)").path }
+    public static func weights(_ name: String) -> String { fixtures.appendingPathComponent("weights/\(name)").path }
 
     /// A fresh empty directory, removed after `body`.
     public static func withTemporaryDirectory(_ body: (String) throws -> Void) throws {

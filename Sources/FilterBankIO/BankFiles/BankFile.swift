@@ -35,6 +35,8 @@ public enum BankFile {
         case npz
         /// A libvips matrix (`MatrixFile`).
         case mat
+        /// Hugging Face safetensors weights (`loadWeights(path:layout:layers:)`).
+        case safetensors
 
         /// The kind that `path`'s extension names, or nil.
         public init?(path: String) {
@@ -45,14 +47,16 @@ public enum BankFile {
     }
 
     /// The bank in the file at `path`, read as its extension says (see
-    /// `Kind`); `.npz` weights in `layout`.
-    public static func source(path: String, layout: WeightLayout = .tf) throws(FileError) -> BankSource {
+    /// `Kind`); `.npz` and `.safetensors` weights in `layout` (nil: as their
+    /// names imply, else for each input; see `loadWeights`), from the
+    /// `layers` named.
+    public static func source(path: String, layout: WeightLayout? = .tf, layers: LayerChoice = LayerChoice()) throws(FileError) -> BankSource {
         switch Kind(path: path) {
         case .json?: return .file(try load(path: path))
-        case .npz?: return try loadNpz(path: path, layout: layout)
+        case .npz?, .safetensors?: return try loadWeights(path: path, layout: layout, layers: layers)
         case .mat?: return try MatrixFile.source(path: path)
         case nil:
-            throw FileError(path: path, message: "not a bank file: expected the extension .json, .npz or .mat")
+            throw FileError(path: path, message: "not a bank file: expected the extension .json, .npz, .safetensors or .mat")
         }
     }
 

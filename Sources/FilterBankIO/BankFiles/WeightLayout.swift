@@ -29,8 +29,10 @@ struct ArrayOrigin {
 extension BankFile {
     /// Reads `.npy` filters in `layout` (`depthwise` required, `pointwise`
     /// optional). TensorFlow layout gives a fixed bank (`.file`); PyTorch
-    /// layout a `.torch` source that splits `C*M` per input.
-    public static func loadNpy(depthwise: String, pointwise: String?, layout: WeightLayout) throws(FileError) -> BankSource {
+    /// layout a `.torch` source that splits `C*M` per input; no layout (nil)
+    /// the TensorFlow reading, or `.eitherLayout` when the shapes read in
+    /// both layouts (each input then decides, or is refused).
+    public static func loadNpy(depthwise: String, pointwise: String?, layout: WeightLayout?) throws(FileError) -> BankSource {
         let dw = try NpyFile.readArray(path: depthwise)
         let pw = try pointwise.map { p throws(FileError) in (try NpyFile.readArray(path: p), ArrayOrigin(path: p, entry: nil)) }
         let made = try source(depthwise: (dw, ArrayOrigin(path: depthwise, entry: nil)), pointwise: pw, bias: nil, layout: layout)
@@ -41,36 +43,72 @@ extension BankFile {
         return made
     }
 
-    /// The names `.npz` arrays may have: ours, and what Keras calls a layer's weights
-    /// (`numpy.savez(f, **{w.name...: w.numpy() for w in layer.weights})`).
-    static let npzKeys: [(role: String, names: [String])] = [
-        ("depthwise", ["depthwise", "depthwise_kernel"]),
-        ("pointwise", ["pointwise", "pointwise_kernel"]),
-        ("bias", ["bias"]),
-    ]
-
-    /// Reads a bank from an `.npz` archive holding `depthwise` (or Keras'
-    /// `depthwise_kernel`), optionally `pointwise` (`pointwise_kernel`) and
-    /// `bias`, in `layout`. Other names, a missing depthwise array, or both
-    /// spellings of one are errors.
+    /// Reads a bank from an `.npz` archive (see `WeightArchive` for the names
+    /// it understands) in `layout`.
     public static func loadNpz(path: String, layout: WeightLayout) throws(FileError) -> BankSource {
-        let arrays = try NpzFile.readArrays(path: path)
-        let allowed = npzKeys.flatMap(\.names)
-        if let unknown = arrays.first(where: { !allowed.contains($0.name) }) {
-            throw FileError(path: path, message: "unknown array '\(unknown.name)' (allowed: \(allowed.joined(separator: ", ")))")
+        try loadWeights(path: path, layout: layout)
+    }
+
+    /// Reads a bank from an `.npz` or `.safetensors` weight file: the arrays
+    /// `layers` names, or those the file's names imply (`WeightArchive`).
+    /// `layout` nil: the layout the names imply (PyTorch for `state_dict`
+    /// names, TensorFlow for Keras'), else decided for each input
+    /// (`BankSource.eitherLayout`). Only the arrays used are read from a
+    /// `.safetensors` file.
+    public static func loadWeights(path: String, layout: WeightLayout?, layers: LayerChoice = LayerChoice()) throws(FileError) -> BankSource {
+        let archive = try WeightArchive.open(path: path)
+        let selection = try archive.select(layers, layout: layout)
+        func load(_ name: String?) throws(FileError) -> (NpyArray, ArrayOrigin)? {
+            guard let name else { return nil }
+            return (try archive.read(name), ArrayOrigin(path: path, entry: name))
         }
-        func find(_ role: String) throws(FileError) -> (NpyArray, ArrayOrigin)? {
-            let names = npzKeys.first { $0.role == role }!.names
-            let found = arrays.filter { names.contains($0.name) }
-            guard found.count <= 1 else {
-                throw FileError(path: path, message: "holds both '\(found[0].name)' and '\(found[1].name)': keep one")
+        let reading = layout ?? selection.impliedLayout
+        let dw = try load(selection.depthwise)!
+        let pw = try load(selection.pointwise)
+        var bias = try load(selection.bias)
+        if let (dwBias, origin) = try load(selection.depthwiseBias), let (pwArray, pwOrigin) = pw {
+            bias = (try fold(depthwiseBias: dwBias, origin: origin, into: pwArray, pwOrigin: pwOrigin,
+                             bias: bias?.0, layout: reading ?? .torch), origin)
+        }
+        return try source(depthwise: dw, pointwise: pw, bias: bias, layout: reading)
+    }
+
+    /// The bias after a pointwise layer that follows a depthwise layer with
+    /// its own bias: `b[o] = b_pw[o] + sum_k W_pw[o, k] * b_dw[k]`.
+    static func fold(depthwiseBias: NpyArray, origin: ArrayOrigin, into pointwise: NpyArray, pwOrigin: ArrayOrigin,
+                     bias: NpyArray?, layout: WeightLayout) throws(FileError) -> NpyArray {
+        let s = pointwise.shape
+        guard s.count == 4 else { throw pwOrigin.fail("a pointwise weight must have rank 4, got shape \(s)") }
+        let (outputs, depth) = layout == .torch ? (s[0], s[1]) : (s[3], s[2])
+        guard depthwiseBias.shape == [depth] else {
+            throw origin.fail("the depthwise bias must have \(depth) values to follow into the pointwise weight \(s), got shape \(depthwiseBias.shape)")
+        }
+        if let bias, bias.shape != [outputs] {
+            throw pwOrigin.fail(FilterBankError.biasCountMismatch(expected: outputs, got: bias.values.count).description)
+        }
+        var folded = bias?.values ?? [Float](repeating: 0, count: outputs)
+        for o in 0..<outputs {
+            var sum: Float = 0
+            for k in 0..<depth {
+                let w = layout == .torch ? pointwise.values[o * depth + k] : pointwise.values[k * outputs + o]
+                sum += w * depthwiseBias.values[k]
             }
-            return found.first.map { ($0.array, ArrayOrigin(path: path, entry: $0.name)) }
+            folded[o] += sum
         }
-        guard let dw = try find("depthwise") else {
-            throw FileError(path: path, message: "missing the depthwise filter: expected an array named 'depthwise' or 'depthwise_kernel' (found: \(arrays.map(\.name).joined(separator: ", ")))")
-        }
-        return try source(depthwise: dw, pointwise: try find("pointwise"), bias: try find("bias"), layout: layout)
+        return NpyArray(shape: [outputs], values: folded)
+    }
+
+    /// As `source(depthwise:pointwise:bias:layout:)` in one layout, or, for
+    /// `layout` nil, the TensorFlow reading unless the PyTorch one works too
+    /// (then `.eitherLayout`).
+    static func source(depthwise: (NpyArray, ArrayOrigin), pointwise: (NpyArray, ArrayOrigin)?,
+                       bias: (NpyArray, ArrayOrigin)?, layout: WeightLayout?) throws(FileError) -> BankSource {
+        if let layout { return try source(depthwise: depthwise, pointwise: pointwise, bias: bias, layout: layout) }
+        let tf = try source(depthwise: depthwise, pointwise: pointwise, bias: bias, layout: WeightLayout.tf)
+        guard case let .file(spec) = tf,
+              case let .torch(weights)? = try? source(depthwise: depthwise, pointwise: pointwise, bias: bias, layout: WeightLayout.torch)
+        else { return tf }
+        return .eitherLayout(tf: spec, torch: weights)
     }
 
     /// Checks arrays in `layout` and builds the source: `.file` for TensorFlow

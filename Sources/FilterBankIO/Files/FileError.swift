@@ -10,10 +10,15 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
     public let path: String
     /// What went wrong, one line without the path.
     public let message: String
+    /// True when the problem is how the tool was asked, not the file (weights
+    /// whose layout must be stated): a run stops at it, with the exit status
+    /// of a usage error.
+    public var isUsageError = false
 
-    public init(path: String, message: String) {
+    public init(path: String, message: String, isUsageError: Bool = false) {
         self.path = path
         self.message = message
+        self.isUsageError = isUsageError
     }
 
     /// Wraps a filter bank validation error, naming the file it came from.

@@ -12,6 +12,12 @@ public enum BankSource: Sendable, Equatable {
     case kernels([Kernel], name: String?)
     /// PyTorch-layout weights: `C*M` is split for each input (see `TorchWeights`).
     case torch(TorchWeights)
+    /// Weights whose file does not say their layout and whose shapes read in
+    /// both: as TensorFlow's (`tf`) and as PyTorch's (`torch`). For each
+    /// input, the reading that fits its channel count is used; when both fit,
+    /// `spec(channels:)` refuses with `FilterBankError.ambiguousLayout`; when
+    /// neither does, the TensorFlow reading's error is the one reported.
+    case eitherLayout(tf: BankSpec, torch: TorchWeights)
     /// Another source with each depthwise kernel scaled to sum 1 where its sum
     /// is not zero (`normalize`) and / or `bias` added to every output channel
     /// (replacing any bias the source has).
@@ -40,6 +46,11 @@ public enum BankSource: Sendable, Equatable {
                             kernelNames: kernels.map(\.name))
         case let .torch(weights):
             return try weights.spec(channels: channels)
+        case let .eitherLayout(tf, torch):
+            guard tf.depthwise.inputChannels == channels else { return tf }
+            guard let other = try? torch.spec(channels: channels) else { return tf }
+            throw .ambiguousLayout(shape: torch.torchShape, channels: channels,
+                                   tf: Self.reading(tf), torch: Self.reading(other))
         case let .adjusted(inner, normalize, bias):
             var spec = try inner.spec(channels: channels)
             if normalize { spec.depthwise = try spec.depthwise.normalizingEachKernel() }
@@ -61,7 +72,15 @@ public enum BankSource: Sendable, Equatable {
         switch self {
         case let .file(spec): return spec.depthwise.inputChannels
         case let .adjusted(inner, _, _): return inner.fixedChannels
+        case let .eitherLayout(tf, _): return tf.depthwise.inputChannels
         case .kernels, .torch: return nil
         }
+    }
+
+    /// `6x1 kernels, C = 3, M = 3: 9 outputs`, for the ambiguity message.
+    static func reading(_ spec: BankSpec) -> String {
+        let d = spec.depthwise
+        return "\(d.kernelHeight)x\(d.kernelWidth) kernels, C = \(d.inputChannels), M = \(d.multiplier): "
+            + "\(spec.outputChannels) output\(spec.outputChannels == 1 ? "" : "s")"
     }
 }

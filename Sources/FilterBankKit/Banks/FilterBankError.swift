@@ -26,6 +26,10 @@ public enum FilterBankError: Error, Equatable, Sendable, CustomStringConvertible
     case geometryTooLarge(axis: Axis, name: String, value: Int, limit: Int)
     /// The input tensor is empty along some dimension.
     case emptyInput(TensorShape)
+    /// Weights of unstated layout (`shape` as stored) that read both as
+    /// TensorFlow's `[kh, kw, C, M]` and as PyTorch's `[C*M, 1, kh, kw]` for an
+    /// input of `channels` channels; `tf` and `torch` describe the two banks.
+    case ambiguousLayout(shape: [Int], channels: Int, tf: String, torch: String)
 
     public var description: String {
         switch self {
@@ -55,6 +59,9 @@ public enum FilterBankError: Error, Equatable, Sendable, CustomStringConvertible
             return "\(axis.rawValue) \(name) \(value) is too large (at most \(limit))"
         case let .emptyInput(shape):
             return "input tensor \(shape) is empty"
+        case let .ambiguousLayout(shape, channels, tf, torch):
+            return "the weights \(shape) read two ways for an input of \(channels) channel\(channels == 1 ? "" : "s"): "
+                + "as TensorFlow's [kh, kw, C, M], \(tf); as PyTorch's [C*M, 1, kh, kw], \(torch); state the layout: tf or torch"
         }
     }
 }

@@ -211,7 +211,7 @@ public final class BatchRun: Sendable {
                 if !reportFailed.exchange(true, ordering: .relaxed) { progress.error(error.description) }
             }
         }
-        let record: @Sendable (InputOutcome, String?, Int?) -> Void = { outcome, errorLine, slot in
+        let record: @Sendable (InputOutcome, String?, Int?, Bool) -> Void = { outcome, errorLine, slot, usage in
             totals.withLock { s in
                 switch outcome.status {
                 case .ok:
@@ -220,9 +220,11 @@ public final class BatchRun: Sendable {
                 case .failed: s.failed += 1
                 case .skipped: s.skipped += 1
                 }
+                if usage { s.usageErrors += 1 }
             }
             if let errorLine { progress.error(errorLine) }
-            if outcome.status == .failed && failFast { stop.stop() }
+            // A usage error is the same for the inputs to come: stop there.
+            if outcome.status == .failed && (failFast || usage) { stop.stop() }
             if let slot { progress.finished(slot: slot, worked: outcome.status != .skipped) }
             append(outcome)
         }
@@ -231,17 +233,17 @@ public final class BatchRun: Sendable {
             switch item.kind {
             case let .skipped(reason):
                 record(InputOutcome(path: item.path, status: .skipped, message: reason,
-                                    size: FileTree.status(item.path)?.size), nil, nil)
+                                    size: FileTree.status(item.path)?.size), nil, nil, false)
             case let .failed(reason):
                 record(InputOutcome(path: item.path, status: .failed, message: reason),
-                       FileError(path: item.path, message: reason).description, nil)
+                       FileError(path: item.path, message: reason).description, nil, false)
             case .input:
                 progress.started(slot: slot, weight: item.size)
-                let (outcome, errorLine) = self.apply(item, index: indexInAll[index], of: allItems, job: job,
-                                                      claims: claims) { fraction in
+                let (outcome, error) = self.apply(item, index: indexInAll[index], of: allItems, job: job,
+                                                  claims: claims) { fraction in
                     progress.advanced(slot: slot, fraction: fraction)
                 }
-                record(outcome, errorLine, slot)
+                record(outcome, error?.description, slot, error?.isUsageError ?? false)
             }
         }
         for item in items[taken...] {
@@ -257,9 +259,9 @@ public final class BatchRun: Sendable {
     // MARK: - One input
 
     /// Prepares, checks and runs one input; returns its outcome and, when it
-    /// failed, the error line to print.
+    /// failed, the error to print.
     private func apply(_ item: BatchItem, index: Int, of items: [BatchItem], job: ApplyJob, claims: OutputClaims,
-                       progress: @escaping (Double) -> Void) -> (InputOutcome, String?) {
+                       progress: @escaping (Double) -> Void) -> (InputOutcome, FileError?) {
         let started = ContinuousClock.now
         let size = FileTree.status(item.path).flatMap { $0.kind == .file ? $0.size : nil }
         var shape: [Int]?
@@ -292,7 +294,7 @@ public final class BatchRun: Sendable {
         } catch {
             let message = error.path == item.path ? error.message : error.description
             return (InputOutcome(path: item.path, status: .failed, message: message, size: size, shape: shape,
-                                 milliseconds: milliseconds(), warnings: warnings), error.description)
+                                 milliseconds: milliseconds(), warnings: warnings), error)
         }
     }
 

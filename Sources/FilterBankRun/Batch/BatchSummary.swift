@@ -11,14 +11,16 @@ public struct BatchSummary: Sendable, Equatable {
     public var seconds = 0.0
     /// Set when the run was refused before starting (the one-line reason).
     public var refused: String?
+    /// Inputs that failed on a usage error (`FileError.isUsageError`): the run stopped there.
+    public var usageErrors = 0
     /// Extra lines for the summary (files skipped as not images, folders not searched, the shard).
     public var notes: [String] = []
 
     public init() {}
 
-    /// 64 when refused (a usage error), 1 when an input failed, else 0.
+    /// 64 when refused or stopped by a usage error, 1 when an input failed, else 0.
     public var exitStatus: Int32 {
-        if refused != nil { return 64 }
+        if refused != nil || usageErrors > 0 { return 64 }
         return failed > 0 ? 1 : 0
     }
 

@@ -102,6 +102,10 @@ public struct ApplyJob: Sendable {
         do {
             plan = try ConvolutionPlan(input: source.shape, bank: filterBank(channels: source.shape.channels))
         } catch {
+            if case .ambiguousLayout = error {
+                throw FileError(path: path, message: error.description.replacing("state the layout: tf or torch", with: names.layoutChoice),
+                                isUsageError: true)
+            }
             throw FileError(path: path, error)
         }
         let shape = plan.output

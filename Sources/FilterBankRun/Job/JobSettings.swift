@@ -177,6 +177,8 @@ public struct SettingNames: Sendable, Equatable {
     public var montagePath = "output.montage.path"
     public var maxOutputs = "output.maxOutputs"
     public var channels = "output.channels"
+    /// How to state a weight layout, for the ambiguity message.
+    public var layoutChoice = "state the layout: tf or torch"
 
     public init() {}
 }

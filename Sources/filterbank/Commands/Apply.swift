@@ -107,6 +107,7 @@ extension SettingNames {
         names.montagePath = "--montage path"
         names.maxOutputs = "--max-outputs"
         names.channels = "--channels"
+        names.layoutChoice = "give --layout tf or --layout torch"
         return names
     }()
 }

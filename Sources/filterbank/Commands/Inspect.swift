@@ -43,6 +43,20 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         do throws(FileError) {
+            if let bank = bankOptions.bank, bankOptions.layer == nil,
+               case .file(let kind)? = try? BankOptions.bankKind(bank), kind == .npz || kind == .safetensors {
+                // The layers a weight file holds, before (or instead of) the bank they make.
+                let archive = try WeightArchive.open(path: bank)
+                let listing = WeightListing(archive: archive, layout: bankOptions.layout)
+                do {
+                    _ = try bankOptions.source()
+                } catch where !error.isUsageError {
+                    // No bank without --layer: the listing is the answer, with the reason.
+                    print(json ? listing.json() : listing.text(note: BankOptions.naming(error).description))
+                    return
+                }
+                if !json { print(listing.text()) }
+            }
             let source = try bankOptions.source()
             let shape = try input.map { path throws(FileError) in try BankReport.inputShape(of: path) } ?? inputShape?.value
             let report: BankReport
@@ -53,12 +67,17 @@ struct Inspect: ParsableCommand {
                                         padding: bankOptions.padding?.value, border: bankOptions.border?.value ?? .zero,
                                         stem: input.map(OutputNaming.stem(of:)) ?? "<stem>")
             } catch {
-                throw FileError(path: input ?? "input \(shape.map { "\($0)" } ?? "")", message: error.description)
+                var message = error.description
+                if case .ambiguousLayout = error {
+                    message = message.replacing("state the layout: tf or torch", with: "give --layout tf or --layout torch")
+                }
+                throw FileError(path: input ?? bankOptions.bank ?? "input \(shape.map { "\($0)" } ?? "")", message: message,
+                                isUsageError: { if case .ambiguousLayout = error { true } else { false } }())
             }
             print(json ? report.json() : report.text(inputHint: "--input IMAGE or --input-shape HxWxC"), terminator: json ? "\n" : "")
         } catch {
             printError(error.description)
-            throw ExitCode.failure
+            throw error.isUsageError ? ExitCode.validationFailure : ExitCode.failure
         }
     }
 }

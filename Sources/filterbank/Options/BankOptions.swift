@@ -13,7 +13,7 @@ import FilterBankRun
 /// `blur-pyramid:N`, `compass`): a value with no `.` and no `/` is a name.
 struct BankOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "A bank file, read by its extension: .json ({\"depthwise\": {\"shape\": [kh,kw,C,M], \"values\": [...]}, optional \"pointwise\", \"bias\", \"strides\", \"padding\", \"dilations\"}), .npz (numpy.savez of depthwise/pointwise/bias arrays, Keras names accepted) or .mat (libvips matrix); or a built-in bank: edges, gradients, gabor:N, blur-pyramid:N, compass.",
+        "A bank file, read by its extension: .json ({\"depthwise\": {\"shape\": [kh,kw,C,M], \"values\": [...]}, optional \"pointwise\", \"bias\", \"strides\", \"padding\", \"dilations\"}), .npz (numpy.savez of depthwise/pointwise/bias arrays; Keras names, Keras arr_0..arr_2 and PyTorch state_dict names accepted), .safetensors (PyTorch state_dict; see --layer) or .mat (libvips matrix); or a built-in bank: edges, gradients, gabor:N, blur-pyramid:N, compass.",
         valueName: "file|name"))
     var bank: String?
 
@@ -28,8 +28,14 @@ struct BankOptions: ParsableArguments {
         valueName: "spec"))
     var kernels: [String] = []
 
-    @Option(help: ArgumentHelp("Layout of .npy/.npz weights: tf ([kh,kw,C,M], [1,1,C*M,O]) or torch ([C*M,1,kh,kw], [O,C*M,1,1]). Default tf.", valueName: "tf|torch"))
+    @Option(help: ArgumentHelp("Layout of .npy/.npz/.safetensors weights: tf ([kh,kw,C,M], [1,1,C*M,O]) or torch ([C*M,1,kh,kw], [O,C*M,1,1]). Default: torch for state_dict names, tf for Keras names; arrays that read both ways for an input are refused until you say.", valueName: "tf|torch"))
     var layout: WeightLayout?
+
+    @Option(help: ArgumentHelp("With a .npz/.safetensors --bank: the depthwise layer, PREFIX.weight [C*M,1,kh,kw] (Conv2d with groups=C) and its optional PREFIX.bias. 'filterbank inspect --bank FILE' lists the candidates.", valueName: "prefix"))
+    var layer: String?
+
+    @Option(name: .customLong("pointwise-layer"), help: ArgumentHelp("With --layer: the 1x1 layer after it, PREFIX.weight [O,C*M,1,1] and its optional PREFIX.bias.", valueName: "prefix"))
+    var pointwiseLayer: String?
 
     @Flag(help: "Scale each depthwise kernel to sum 1 (kernels whose sum is zero, such as derivatives, are left as they are).")
     var normalize = false
@@ -71,16 +77,16 @@ struct BankOptions: ParsableArguments {
         let isPath = value.contains("/") || last.dropFirst().contains(".")
         guard isPath else {
             do { return .builtin(try NamedBank(parsing: value)) } catch {
-                throw ValidationError("--bank '\(value)': \(error.description); or give a .json, .npz or .mat file")
+                throw ValidationError("--bank '\(value)': \(error.description); or give a .json, .npz, .safetensors or .mat file")
             }
         }
         if let kind = BankFile.Kind(path: value) { return .file(kind) }
         let ext = last.dropFirst().contains(".") ? String(last[last.index(after: last.lastIndex(of: ".")!)...]).lowercased() : ""
         if ext == "npy" {
-            throw ValidationError("--bank takes a .json, .npz or .mat file or a built-in bank name; give .npy filters with --depthwise (and --pointwise)")
+            throw ValidationError("--bank takes a .json, .npz, .safetensors or .mat file or a built-in bank name; give .npy filters with --depthwise (and --pointwise)")
         }
         let what = ext.isEmpty ? "has no file extension" : "has the extension '.\(ext)'"
-        throw ValidationError("--bank '\(value)' \(what): expected a .json, .npz or .mat file, or a built-in bank name (\(NamedBank.catalog.map(\.usage).joined(separator: ", ")))")
+        throw ValidationError("--bank '\(value)' \(what): expected a .json, .npz, .safetensors or .mat file, or a built-in bank name (\(NamedBank.catalog.map(\.usage).joined(separator: ", ")))")
     }
 
     func validate() throws {
@@ -99,8 +105,18 @@ struct BankOptions: ParsableArguments {
                 throw ValidationError("--kernel '\(text)': \(error.description)")
             }
         }
-        if let layout, depthwise == nil && kind != .file(.npz) {
-            throw ValidationError("--layout \(layout.rawValue) applies to .npy filters (--depthwise/--pointwise) and .npz banks only")
+        let weightFile = kind == .file(.npz) || kind == .file(.safetensors)
+        if let layout, depthwise == nil && !weightFile {
+            throw ValidationError("--layout \(layout.rawValue) applies to .npy filters (--depthwise/--pointwise) and .npz or .safetensors banks only")
+        }
+        if layer != nil && !weightFile {
+            throw ValidationError("--layer picks a layer of a .npz or .safetensors --bank")
+        }
+        if pointwiseLayer != nil && layer == nil {
+            throw ValidationError("--pointwise-layer needs --layer (the depthwise layer it follows)")
+        }
+        for (flag, value) in [("--layer", layer), ("--pointwise-layer", pointwiseLayer)] where value?.isEmpty == true {
+            throw ValidationError("\(flag) needs a layer name prefix, such as 'features.1.conv.0'")
         }
         if let bias, !bias.isFinite { throw ValidationError("--bias must be a finite number, got \(bias)") }
     }
@@ -108,13 +124,12 @@ struct BankOptions: ParsableArguments {
     /// Reads the bank the options name (the built-in `edges` when none), with
     /// `--normalize` and `--bias` applied. `validate()` has run.
     func source() throws(FileError) -> BankSource {
-        let layout = layout ?? .tf
         let base: BankSource
         if let bank {
             if case let .builtin(named)? = try? Self.bankKind(bank) {
                 base = .named(named)
             } else {
-                base = try Self.naming(flags: { () throws(FileError) in try BankFile.source(path: bank, layout: layout) })
+                base = try Self.naming(flags: { () throws(FileError) in try BankFile.source(path: bank, layout: layout, layers: layers) })
             }
         } else if let depthwise {
             base = try Self.naming(flags: { () throws(FileError) in
@@ -134,17 +149,26 @@ struct BankOptions: ParsableArguments {
         return base.adjusted(normalize: normalize, bias: bias)
     }
 
-    /// The library's hints about weight layouts, in the flags that choose one.
+    /// The layers `--layer` and `--pointwise-layer` name.
+    var layers: LayerChoice { LayerChoice(layer: layer, pointwiseLayer: pointwiseLayer) }
+
+    /// The library's hints about weight layouts and layers, in the flags that choose them.
     static let layoutHints = [("read it in the torch layout", "use --layout torch"),
-                              ("read it in the tf layout", "drop --layout torch")]
+                              ("read it in the tf layout", "use --layout tf"),
+                              ("state the layout: tf or torch", "give --layout tf or --layout torch"),
+                              ("pick the pointwise layer by its prefix", "pick it with --pointwise-layer PREFIX"),
+                              ("pick the layer by its prefix", "pick one with --layer PREFIX")]
 
     /// `load`, with the library's layout hints in its error said as flags.
     static func naming(flags load: () throws(FileError) -> BankSource) throws(FileError) -> BankSource {
-        do { return try load() } catch {
-            var message = error.message
-            for (hint, flag) in layoutHints { message = message.replacing(hint, with: flag) }
-            throw FileError(path: error.path, message: message)
-        }
+        do { return try load() } catch { throw naming(error) }
+    }
+
+    /// `error` with the library's layout and layer hints said as flags.
+    static func naming(_ error: FileError) -> FileError {
+        var message = error.message
+        for (hint, flag) in layoutHints { message = message.replacing(hint, with: flag) }
+        return FileError(path: error.path, message: message, isUsageError: error.isUsageError)
     }
 
     /// The options as a command line would spell them, for reports:
@@ -156,6 +180,8 @@ struct BankOptions: ParsableArguments {
         if let pointwise { parts.append("--pointwise \(pointwise)") }
         parts += kernels.map { $0.contains(" ") ? "--kernel \"\($0)\"" : "--kernel \($0)" }
         if parts.isEmpty { parts.append("edges (the default)") }
+        if let layer { parts.append("--layer \(layer)") }
+        if let pointwiseLayer { parts.append("--pointwise-layer \(pointwiseLayer)") }
         if let layout { parts.append("--layout \(layout.rawValue)") }
         if normalize { parts.append("--normalize") }
         if let bias { parts.append("--bias \(SpecText.number(bias))") }
