@@ -116,16 +116,18 @@ import FilterBankKit
         #expect(result.stderr.contains(fragment), "\(result.stderr)")
     }
 
+    /// A bank that does not load is the same whatever the input: a usage error (64), on one
+    /// line; a bank that does not fit the input is a runtime error (1).
     @Test func runtimeErrorsAreOneLineAndExit1() throws {
         let missing = try runFilterbank(["inspect", "--bank", "/no/such/bank.json"])
-        #expect(missing.status == 1)
+        #expect(missing.status == 64)
         #expect(missing.stderr == "filterbank: error: /no/such/bank.json: no such file\n")
         let mismatch = try runFilterbank(["inspect", "--bank", Self.bank("separable.json"), "--input-shape", "5x5x1"])
         #expect(mismatch.status == 1)
         #expect(mismatch.stderr.contains("expects 3 input channels") && mismatch.stderr.split(separator: "\n").count == 1,
                 "\(mismatch.stderr)")
         let corrupt = try runFilterbank(["inspect", "--bank", Self.bank("bad_crc.npz")])
-        #expect(corrupt.status == 1)
+        #expect(corrupt.status == 64)
         #expect(corrupt.stderr.hasPrefix("filterbank: error: \(Self.bank("bad_crc.npz")): entry 'depthwise.npy' fails its CRC-32 check"))
         let torch = try runFilterbank(["inspect", "--depthwise", Self.bank("torch_dw.npy"), "--layout", "torch", "--input-shape", "3x3x4"])
         #expect(torch.status == 1)

@@ -23,7 +23,7 @@ import Testing
         (["apply", "in.png", "-o", "out", "--jobs", "0"], "--jobs must be at least 1, got 0"),
         (["apply", "in.png", "-o", "out", "--format", "jpeg", "--bit-depth", "16"], "--format jpeg is 8-bit only; use png for --bit-depth 16"),
         (["apply", "in.png", "-o", "out", "--pointwise", "p.npy"], "--pointwise needs --depthwise"),
-        (["apply", "in.png", "-o", "out", "--strides", "1,2,3"], "The value '1,2,3' is invalid for '--strides <sh,sw>'"),
+        (["apply", "in.png", "-o", "out", "--strides", "1,2,3"], "The value '1,2,3' is invalid for '--strides <sh,sw>': expected positive integers, N or H,W"),
         // swift-argument-parser suggests the closest long option within an edit distance of 3.
         (["apply", "in.png", "-o", "out", "--json"], "Unknown option '--json'. Did you mean '--from'?"),
         (["inspect", "--input", "a.png", "--input-shape", "1x1x1"], "use either --input or --input-shape, not both"),

@@ -94,6 +94,11 @@ public final class BatchRun: Sendable {
             return summary
         }
 
+        if let problem = Preflight.outputDirectory(job.output.directory) {
+            progress.error(problem)
+            summary.refused = problem
+            return finish(summary)
+        }
         var listed: [String] = []
         if let listFile = configuration.listFile {
             do {

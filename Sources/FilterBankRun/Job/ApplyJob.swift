@@ -106,6 +106,9 @@ public struct ApplyJob: Sendable {
                 throw FileError(path: path, message: error.description.replacing("state the layout: tf or torch", with: names.layoutChoice),
                                 isUsageError: true)
             }
+            if case let .channelMismatch(shape, filter) = error, filter.count == 4, let fix = channelFix(has: shape.channels, needs: filter[2], input: path) {
+                throw FileError(path: path, message: error.description + "; \(fix) would give \(filter[2])")
+            }
             throw FileError(path: path, error)
         }
         let shape = plan.output
@@ -180,6 +183,26 @@ public struct ApplyJob: Sendable {
             start += size
         }
         return passes
+    }
+
+    /// The settings that turn an image of `has` channels (after this job's
+    /// transforms) into one of `needs`, or nil when none does (or the input
+    /// is an array, which no transform touches).
+    func channelFix(has: Int, needs: Int, input path: String) -> String? {
+        guard !InputFile.isArray(path) else { return nil }
+        let t = input.transforms
+        let alphaDrop = t.alpha == .keep ? names.alphaDrop : nil
+        let gray = t.gray ? nil : names.gray
+        let options: [String?]
+        switch (has, needs) {
+        case (2, 1), (4, 3): options = [alphaDrop]
+        case (3, 1): options = [gray]
+        case (4, 1): options = [gray, alphaDrop]
+        case (4, 2): options = [gray]
+        default: return nil
+        }
+        guard options.allSatisfy({ $0 != nil }) else { return nil }
+        return options.compactMap { $0 }.joined(separator: " ")
     }
 
     /// Runs a prepared input: streams it through the engine in bands of rows

@@ -179,6 +179,9 @@ public struct SettingNames: Sendable, Equatable {
     public var channels = "output.channels"
     /// How to state a weight layout, for the ambiguity message.
     public var layoutChoice = "state the layout: tf or torch"
+    /// The settings a channel mismatch suggests.
+    public var gray = "input.transforms.gray"
+    public var alphaDrop = "input.transforms.alpha = .drop"
 
     public init() {}
 }

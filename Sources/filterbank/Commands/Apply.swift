@@ -70,8 +70,9 @@ struct Apply: ParsableCommand {
         do {
             source = try bankOptions.source()
         } catch {
+            // The bank is the same for every input: a bank that does not load is a usage error, said once.
             printError(error.description)
-            throw ExitCode.failure
+            throw ExitCode.validationFailure
         }
         var job = ApplyJob(bank: source, geometry: bankOptions.geometry, outputDirectory: outputDirectory)
         job.names = .commandLine
@@ -108,6 +109,8 @@ extension SettingNames {
         names.maxOutputs = "--max-outputs"
         names.channels = "--channels"
         names.layoutChoice = "give --layout tf or --layout torch"
+        names.gray = "--gray"
+        names.alphaDrop = "--alpha drop"
         return names
     }()
 }

@@ -46,7 +46,10 @@ struct Inspect: ParsableCommand {
             if let bank = bankOptions.bank, bankOptions.layer == nil,
                case .file(let kind)? = try? BankOptions.bankKind(bank), kind == .npz || kind == .safetensors {
                 // The layers a weight file holds, before (or instead of) the bank they make.
-                let archive = try WeightArchive.open(path: bank)
+                let archive: WeightArchive
+                do { archive = try WeightArchive.open(path: bank) } catch {
+                    throw FileError(path: error.path, message: error.message, isUsageError: true)
+                }
                 let listing = WeightListing(archive: archive, layout: bankOptions.layout)
                 do {
                     _ = try bankOptions.source()
@@ -57,7 +60,11 @@ struct Inspect: ParsableCommand {
                 }
                 if !json { print(listing.text()) }
             }
-            let source = try bankOptions.source()
+            let source: BankSource
+            do { source = try bankOptions.source() } catch {
+                // No input makes a bank load: its failure is a usage error (64), as in apply.
+                throw FileError(path: error.path, message: error.message, isUsageError: true)
+            }
             let shape = try input.map { path throws(FileError) in try BankReport.inputShape(of: path) } ?? inputShape?.value
             let report: BankReport
             do {

@@ -43,20 +43,25 @@ struct BankOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Add B to every output channel (replaces the bank's own bias or .mat offset).", valueName: "b"))
     var bias: Float?
 
-    @Option(help: ArgumentHelp("Strides SH,SW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "sh,sw"))
+    // `.unconditional`: a value such as -1 is taken as the value (and refused with the rule),
+    // not as an option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Strides SH,SW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "sh,sw"),
+            transform: HeightWidthArgument.parse)
     var strides: HeightWidthArgument?
 
-    @Option(help: ArgumentHelp("same, valid, or explicit pads T,B,L,R. Overrides the bank file. Default same.", valueName: "mode"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("same, valid, or explicit pads T,B,L,R. Overrides the bank file. Default same.", valueName: "mode"),
+            transform: PaddingArgument.parse)
     var padding: PaddingArgument?
 
-    @Option(help: ArgumentHelp("Dilations DH,DW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "dh,dw"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Dilations DH,DW (or one number for both). Overrides the bank file. Default 1,1.", valueName: "dh,dw"),
+            transform: HeightWidthArgument.parse)
     var dilations: HeightWidthArgument?
 
     @Option(help: ArgumentHelp("""
         What the padded area holds: zero (default, TensorFlow's), replicate, reflect (edge not repeated), \
         symmetric (edge repeated), wrap. Other libraries' names are accepted: \
         \(BorderMode.aliasHelp).
-        """, valueName: "mode"))
+        """, valueName: "mode"), transform: BorderModeArgument.parse)
     var border: BorderModeArgument?
 
     /// The geometry the options give (nil where the bank's own applies).
@@ -191,27 +196,41 @@ struct BankOptions: ParsableArguments {
 
 extension WeightLayout: ExpressibleByArgument {}
 
-struct HeightWidthArgument: ExpressibleByArgument {
+/// A value that does not parse, said as the rule it breaks: ArgumentParser
+/// prints it after "The value 'x' is invalid for '--option <name>': ".
+struct ValueRule: Error, CustomStringConvertible {
+    let description: String
+}
+
+struct HeightWidthArgument {
     let value: HeightWidth
-    init?(argument: String) {
-        guard let value = HeightWidth(parsing: argument) else { return nil }
-        self.value = value
+    static let rule = "expected positive integers, N or H,W"
+
+    static func parse(_ text: String) throws -> HeightWidthArgument {
+        guard let value = HeightWidth(parsing: text) else { throw ValueRule(description: rule) }
+        return HeightWidthArgument(value: value)
     }
 }
 
-struct PaddingArgument: ExpressibleByArgument {
+struct PaddingArgument {
     let value: Padding
-    init?(argument: String) {
-        guard let value = Padding(parsing: argument) else { return nil }
-        self.value = value
+    static let rule = "expected same, valid, or four integers T,B,L,R (0 or more)"
+
+    static func parse(_ text: String) throws -> PaddingArgument {
+        guard let value = Padding(parsing: text) else { throw ValueRule(description: rule) }
+        return PaddingArgument(value: value)
     }
 }
 
-struct BorderModeArgument: ExpressibleByArgument {
+struct BorderModeArgument {
     let value: BorderMode
-    init?(argument: String) {
-        guard let value = BorderMode(name: argument) else { return nil }
-        self.value = value
+    static var rule: String {
+        "expected one of " + BorderMode.allCases.map(\.rawValue).joined(separator: ", ") + " (other libraries' names: see --help)"
+    }
+
+    static func parse(_ text: String) throws -> BorderModeArgument {
+        guard let value = BorderMode(name: text) else { throw ValueRule(description: rule) }
+        return BorderModeArgument(value: value)
     }
 }
 

@@ -1,0 +1,25 @@
+import FilterBankIO
+
+/// What a run checks once, before it looks at any input: problems that would
+/// fail every input alike are one usage error (exit status 64), not one
+/// error per input.
+enum Preflight {
+    /// Why the output folder `path` cannot be used, as one line naming it, or
+    /// nil: it is a folder, or it can be created because the nearest
+    /// existing path above it is a folder.
+    static func outputDirectory(_ path: String) -> String? {
+        if let status = FileTree.status(path) {
+            return status.kind == .directory ? nil : "\(path): exists and is not a folder, so it cannot hold the outputs"
+        }
+        var parent = path
+        while true {
+            let up = PathText.dirname(parent)
+            guard up != parent, !up.isEmpty else { return nil }
+            parent = up
+            if let status = FileTree.status(parent) {
+                return status.kind == .directory ? nil
+                    : "\(path): the output folder cannot be created: \(parent) is not a folder"
+            }
+        }
+    }
+}
