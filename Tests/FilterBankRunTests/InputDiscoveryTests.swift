@@ -153,7 +153,8 @@ struct InputDiscoveryTests {
                                               listed: [root + "/in/a.png", root + "/in/sub/c.png"])
         #expect(Self.summary(found.items) == [
             "c.png -> [] input",
-            "notes.txt -> [] skipped(not a PNG, JPEG or .npy file)",
+            // Named as an argument: an error that says what it is.
+            "notes.txt -> [] failed(a text file by its first bytes: only PNG, JPEG and .npy files are read)",
             "a.png -> [] input",
         ])
     }

@@ -238,7 +238,8 @@ import FilterBankKit
         let out = dir.appendingPathComponent("out").path
         let result = try runFilterbank(["apply", input, "-o", out, "--report", report])
         #expect(result.status == 1)
-        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("bad.png"), "stderr: \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 2 && result.stderr.contains("bad.png"), "stderr: \(result.stderr)")
+        #expect(result.stderr.hasSuffix("filterbank: note: skipped 1 file that is not PNG, JPEG or .npy (--report lists it)\n"))
         let lines = try Self.reportLines(report)
         let byName = Dictionary(uniqueKeysWithValues: lines.map { (($0["path"] as? String ?? "") as NSString).lastPathComponent }
             .enumerated().map { ($1, lines[$0]) })
@@ -382,16 +383,46 @@ import FilterBankKit
         try "x".write(toFile: input + "/README.md", atomically: false, encoding: .utf8)
         try "x".write(toFile: input + "/Thumbs.db", atomically: false, encoding: .utf8)
         let out = dir.appendingPathComponent("out").path
-        let quiet = try runFilterbank(["apply", input, "-o", out])
-        #expect(quiet.status == 0)
-        #expect(quiet.stderr.isEmpty, "not a terminal: nothing but errors")
+        let plain = try runFilterbank(["apply", input, "-o", out])
+        #expect(plain.status == 0)
+        // Not a terminal: nothing but errors, and one line for the files passed over.
+        #expect(plain.stderr == "filterbank: note: skipped 2 files that are not PNG, JPEG or .npy (--report lists them)\n")
+        let quiet = try runFilterbank(["apply", input, "-o", out + "2", "--quiet"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "--quiet: nothing but errors")
         let shown = try runFilterbank(["apply", input, "-o", out, "--skip-existing", "--progress"])
         #expect(shown.status == 0)
         let lines = shown.stderr.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("filterbank: 0 processed, 3 skipped, 0 failed, 0 outputs written in ") },
                 "stderr: \(shown.stderr)")
-        #expect(lines.contains("filterbank: note: skipped 2 files: not a PNG, JPEG or .npy file (first: \(input)/README.md)"),
+        #expect(lines.contains("filterbank: note: skipped 2 files that are not PNG, JPEG or .npy (--report lists them)"),
                 "stderr: \(shown.stderr)")
+    }
+
+    /// Files named on the command line that are not inputs fail, saying what they are.
+    @Test func namedFilesThatAreNotImagesFail() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files: [(String, [UInt8], String)] = [
+            ("scan.tif", Array("II*\u{0}".utf8) + [8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "a TIFF image"),
+            ("photo.webp", Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBPVP8 ".utf8), "a WebP image"),
+            ("icon.bmp", Array("BM".utf8) + [UInt8](repeating: 0, count: 20), "a BMP image"),
+            ("anim.gif", Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 10), "a GIF image"),
+        ]
+        var paths: [String] = []
+        for (name, bytes, _) in files {
+            let path = dir.appendingPathComponent(name).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            paths.append(path)
+        }
+        let good = dir.appendingPathComponent("good.png").path
+        try Self.png(good)
+        let result = try runFilterbank(["apply"] + paths + [good, "-o", dir.appendingPathComponent("out").path])
+        #expect(result.status == 1)
+        for ((_, _, kind), path) in zip(files, paths) {
+            #expect(result.stderr.contains("filterbank: error: \(path): \(kind) by its first bytes: only PNG, JPEG and .npy files are read\n"),
+                    "\(result.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/good_c0.png").path))
     }
 
     @Test func helpListsTheBatchOptions() throws {

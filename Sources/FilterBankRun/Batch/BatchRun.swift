@@ -331,7 +331,11 @@ public final class BatchRun: Sendable {
                 skippedByReason.append((reason, 1, item.path))
             }
         }
-        for group in skippedByReason {
+        for group in skippedByReason where group.reason == InputDiscovery.notAnImage {
+            notes.append("skipped \(group.count) file\(group.count == 1 ? "" : "s") that \(group.count == 1 ? "is" : "are") not PNG, JPEG or .npy "
+                         + "(\(names.report) lists \(group.count == 1 ? "it" : "them"))")
+        }
+        for group in skippedByReason where group.reason != InputDiscovery.notAnImage {
             notes.append("skipped \(group.count) file\(group.count == 1 ? "" : "s"): \(group.reason) "
                          + "(\(group.count == 1 ? "" : "first: ")\(group.first))")
         }

@@ -14,7 +14,9 @@ public struct BatchSummary: Sendable, Equatable {
     /// Inputs that failed on a usage error (`FileError.isUsageError`): the run stopped there.
     public var usageErrors = 0
     /// Extra lines for the summary (files skipped as not images, folders not searched, the shard).
+    /// Those about skipped files start with `skippedNotePrefix` and are shown even without a terminal.
     public var notes: [String] = []
+    public static let skippedNotePrefix = "skipped "
 
     public init() {}
 

@@ -76,7 +76,9 @@ public struct DiscoveredInputs: Sendable {
 ///   `**`, which descends by itself).
 /// - A found file is an input when its extension is `.png`, `.jpg`, `.jpeg`
 ///   or `.npy` (any case), or when its first bytes are a PNG or JPEG
-///   signature; any other file is skipped, with a reason, not an error.
+///   signature. Any other file is skipped, with a reason, when a folder, a
+///   pattern or a `--from` list gave it; named as an argument, it fails,
+///   saying what its first bytes say it is (a TIFF image, ...).
 public struct InputDiscovery: Sendable {
     public var recursive: Bool
     /// Never searched when met inside a directory or pattern (the run's OUTDIR).
@@ -96,12 +98,14 @@ public struct InputDiscovery: Sendable {
             guard seen.insert(PathText.normalize(item.path) + "\u{0}" + item.key).inserted else { return }
             found.items.append(item)
         }
-        func file(_ path: String, key: String, folder: String, status: FileStatus) {
+        func file(_ path: String, key: String, folder: String, status: FileStatus, named: Bool = false) {
             guard status.kind == .file else {
                 add(BatchItem(path: path, key: key, outputFolder: folder, kind: .skipped("not a regular file")))
                 return
             }
-            let kind: BatchItem.Kind = Self.isImageFile(path) ? .input : .skipped("not a PNG, JPEG or .npy file")
+            // A file named as an argument is meant as an input: one that is not is an error.
+            let kind: BatchItem.Kind = Self.isImageFile(path) ? .input
+                : named ? .failed(Self.notAnInput(path)) : .skipped(Self.notAnImage)
             add(BatchItem(path: path, key: key, outputFolder: folder, kind: kind, identity: status.identity,
                           size: status.size))
         }
@@ -125,7 +129,7 @@ public struct InputDiscovery: Sendable {
                 if status.kind == .directory {
                     directory(path, relative: [])
                 } else {
-                    file(path, key: PathText.basename(path), folder: "", status: status)
+                    file(path, key: PathText.basename(path), folder: "", status: status, named: patterns)
                 }
             } else if patterns && GlobPattern.hasWildcards(path) {
                 let pattern = GlobPattern(path)
@@ -167,6 +171,15 @@ public struct InputDiscovery: Sendable {
             .split(omittingEmptySubsequences: true) { $0 == "\n" || $0 == "\r\n" }
             .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
             .filter { !$0.isEmpty }
+    }
+
+    /// The reason a file found in a folder or by a pattern is skipped.
+    public static let notAnImage = "not a PNG, JPEG or .npy file"
+
+    /// Why a file named as an argument is not an input: what its first bytes say it is.
+    static func notAnInput(_ path: String) -> String {
+        let head = (try? OpenFile.forReading(path, nonBlocking: true).readPrefix(16)) ?? []
+        return "\(InputFile.describeContents(head)) by its first bytes: only PNG, JPEG and .npy files are read"
     }
 
     /// By extension (`.png`, `.jpg`, `.jpeg`, `.npy`, any case), else by the

@@ -64,6 +64,8 @@ final class BatchProgress: Sendable {
 
     let console: Console
     let style: Style
+    /// `--quiet`: not even the notes about skipped files.
+    let quiet: Bool
 
     private struct State {
         var phase = ""
@@ -84,6 +86,7 @@ final class BatchProgress: Sendable {
 
     init(console: Console, mode: ProgressMode) {
         self.console = console
+        quiet = mode == .never
         switch mode {
         case .never: style = .silent
         case .automatic: style = console.isTerminal ? .bar : .silent
@@ -141,7 +144,14 @@ final class BatchProgress: Sendable {
     func end(_ summary: BatchSummary, names: SettingNames) {
         state.withLock { s in
             clear(&s)
-            guard style != .silent else { return }
+            // Files passed over are said even without a terminal: a script sees what was not done.
+            let skipped = summary.notes.filter { $0.hasPrefix(BatchSummary.skippedNotePrefix) }
+            guard style != .silent else {
+                if !quiet && !skipped.isEmpty {
+                    console.write(skipped.map { "\(console.program): note: \($0)\n" }.joined())
+                }
+                return
+            }
             var text = "\(console.program): \(summary.line(names: names))\n"
             for note in summary.notes { text += "\(console.program): note: \(note)\n" }
             console.write(text)

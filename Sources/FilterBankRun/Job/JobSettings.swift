@@ -179,6 +179,8 @@ public struct SettingNames: Sendable, Equatable {
     public var channels = "output.channels"
     /// How to state a weight layout, for the ambiguity message.
     public var layoutChoice = "state the layout: tf or torch"
+    /// The run report, which lists skipped files.
+    public var report = "reportPath"
     /// The settings a channel mismatch suggests.
     public var gray = "input.transforms.gray"
     public var alphaDrop = "input.transforms.alpha = .drop"

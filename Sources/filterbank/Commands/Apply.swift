@@ -110,6 +110,7 @@ extension SettingNames {
         names.channels = "--channels"
         names.layoutChoice = "give --layout tf or --layout torch"
         names.gray = "--gray"
+        names.report = "--report"
         names.alphaDrop = "--alpha drop"
         return names
     }()
