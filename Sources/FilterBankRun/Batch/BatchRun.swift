@@ -33,6 +33,13 @@ public struct BatchConfiguration: Sendable {
     /// flight, then exit with 128 + the signal (see `Interruption`). For the
     /// command line; off by default, since it sets process-wide handlers.
     public var handlesSignals = false
+    /// Write the run's one output to standard output (see `StandardStreams`);
+    /// an input named `-` is standard input whatever this says.
+    public var standardOutput = false
+    /// Refuse, as a usage error, an input that would write other than one file.
+    var singleOutput = false
+    /// How messages and reports name some inputs (a copy of standard input).
+    var displayNames: [String: String] = [:]
 
     public init() {}
 }
@@ -84,6 +91,9 @@ public final class BatchRun: Sendable {
 
     /// Runs everything; returns the summary (its `exitStatus` is the tool's).
     public func run() -> BatchSummary {
+        if configuration.standardOutput || arguments.contains(StandardStreams.input) {
+            return StandardStreams.run(self)
+        }
         let started = ContinuousClock.now
         let progress = BatchProgress(console: console, mode: configuration.progress)
         var summary = BatchSummary()
@@ -272,6 +282,8 @@ public final class BatchRun: Sendable {
         var shape: [Int]?
         var warnings: [String] = []
         func milliseconds() -> Int { Int((BatchProgress.seconds(ContinuousClock.now - started) * 1000).rounded()) }
+        // A copy of standard input is called that, not by its temporary path.
+        let shown = configuration.displayNames[item.path] ?? item.path
         do throws(FileError) {
             try Self.checkArraySize(item.path, maxPixels: job.input.maxPixels, names: job.names)
             let folder = item.outputFolder.isEmpty ? job.output.directory : PathText.join(job.output.directory, item.outputFolder)
@@ -279,6 +291,12 @@ public final class BatchRun: Sendable {
             let input = prepared.inputShape
             shape = [input.batch, input.height, input.width, input.channels]
             let outputs = prepared.outputs.all
+            if configuration.singleOutput && outputs.count != 1 {
+                throw FileError(path: item.path, message: "would write \(outputs.count) files (\(prepared.outputShape.channels) output "
+                                + "channel\(prepared.outputShape.channels == 1 ? "" : "s") of \(prepared.outputShape.batch) "
+                                + "image\(prepared.outputShape.batch == 1 ? "" : "s")); \(job.names.standardOutput) writes exactly one: "
+                                + "a bank with one output, or a contact sheet", isUsageError: true)
+            }
             if let problem = claims.claim(outputs, for: index, of: items) {
                 throw FileError(path: item.path, message: problem)
             }
@@ -286,7 +304,7 @@ public final class BatchRun: Sendable {
             if configuration.skipExisting {
                 let present = outputs.count(where: FilePaths.exists)
                 if present == outputs.count {
-                    return (InputOutcome(path: item.path, status: .skipped, message: "outputs exist (\(job.names.skipExisting))",
+                    return (InputOutcome(path: shown, status: .skipped, message: "outputs exist (\(job.names.skipExisting))",
                                          outputs: outputs, size: size, shape: shape, milliseconds: milliseconds()), nil)
                 }
                 // Some but not all: a run killed while renaming this input's outputs into place. Redo it.
@@ -294,11 +312,14 @@ public final class BatchRun: Sendable {
             }
             let result = try job.execute(prepared.reading(through: ProgressRowSource(prepared.source, progress: progress)))
             warnings = result.warnings
-            return (InputOutcome(path: item.path, status: .ok, outputs: result.outputs, size: size, shape: shape,
+            return (InputOutcome(path: shown, status: .ok, outputs: result.outputs, size: size, shape: shape,
                                  milliseconds: milliseconds(), warnings: result.warnings), nil)
         } catch {
-            let message = error.path == item.path ? error.message : error.description
-            return (InputOutcome(path: item.path, status: .failed, message: message, size: size, shape: shape,
+            let error = shown == item.path ? error
+                : FileError(path: error.path == item.path ? shown : error.path, message: error.message.replacing(item.path, with: shown),
+                            isUsageError: error.isUsageError)
+            let message = error.path == shown ? error.message : error.description
+            return (InputOutcome(path: shown, status: .failed, message: message, size: size, shape: shape,
                                  milliseconds: milliseconds(), warnings: warnings), error)
         }
     }

@@ -136,7 +136,7 @@ public struct ApplyJob: Sendable {
         let stem = OutputNaming.stem(of: path)
         func inFolder(_ name: String) -> String { PathText.join(directory, name) }
         let channelFiles: [String]
-        if output.format == .npy {
+        if output.format == .npy || (!output.channelFiles && output.montage != nil) {
             channelFiles = []
         } else {
             let all = try channelNames(stem: stem, plan: plan, input: path)
@@ -260,7 +260,7 @@ public struct ApplyJob: Sendable {
             var written = shape
             written.channels = prepared.selected.count
             sinks.append(try TensorNpySink(shape: written, path: tensor, staged: staged))
-        } else {
+        } else if !files.channels.isEmpty {
             let sink = ChannelImageSink(shape: shape, format: output.format, encoding: output.encoding, colormap: output.colormap,
                                         selected: prepared.selected, paths: files.channels, staged: staged,
                                         measure: files.statistics != nil, mappings: mappings)

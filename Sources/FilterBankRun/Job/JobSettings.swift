@@ -65,6 +65,9 @@ extension ApplyJob {
         /// encoder): an input with more outputs is computed in passes of
         /// this many channels, each pass computing only what its channels need.
         public var filesPerPass = ApplyJob.defaultFilesPerPass
+        /// Write one file per output channel (the default); false with a
+        /// contact sheet writes the sheet alone.
+        public var channelFiles = true
 
         public init(directory: String) { self.directory = directory }
     }
@@ -179,6 +182,10 @@ public struct SettingNames: Sendable, Equatable {
     public var channels = "output.channels"
     /// How to state a weight layout, for the ambiguity message.
     public var layoutChoice = "state the layout: tf or torch"
+    /// Reading the input list from standard input.
+    public var listFromStandardInput = "listFile = \"-\""
+    /// Writing the one output to standard output.
+    public var standardOutput = "standardOutput"
     /// The run report, which lists skipped files.
     public var report = "reportPath"
     /// The settings a channel mismatch suggests.

@@ -16,6 +16,10 @@ struct Apply: ParsableCommand {
             transpose) on every channel (M = 2), so an RGB photo gives 6 outputs: c0 = R x-gradient, \
             c1 = R y-gradient, c2 = G x, ... Output channel k = c*M + m is input channel c through kernel m.
 
+            Standard streams: - as the input reads one image from standard input (its format from its \
+            bytes; outputs named stdin_c<k>); -o - writes the one output to standard output (one channel, \
+            or the --montage sheet alone), e.g. filterbank apply - -o - --kernel log:2 --gray < in.jpg > out.png.
+
             Outputs (OUTDIR is created when missing):
               --format png   OUTDIR/<stem>_c<k>.png: one grayscale PNG per output
                              channel k, zero-padded (_c0.._c5, _c00..);
@@ -41,10 +45,10 @@ struct Apply: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Input files (.png, .jpg, .jpeg, .npy), folders or quoted patterns.", valueName: "input"))
+    @Argument(help: ArgumentHelp("Input files (.png, .jpg, .jpeg, .npy), folders or quoted patterns; - reads one image from standard input.", valueName: "input"))
     var inputs: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Directory for the outputs (created when missing).", valueName: "outdir"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Directory for the outputs (created when missing); - writes the one output to standard output.", valueName: "outdir"))
     var outputDirectory: String
 
     @OptionGroup(title: "Filter bank")
@@ -62,6 +66,16 @@ struct Apply: ParsableCommand {
     func validate() throws {
         guard !inputs.isEmpty || batchOptions.providesInputs else {
             throw ValidationError("give at least one input file")
+        }
+        if inputs.contains("-") && batchOptions.from == "-" {
+            throw ValidationError("standard input is read once: use either - as an input or --from -, not both")
+        }
+        if outputDirectory == "-" {
+            guard inputs.count == 1, batchOptions.from == nil else {
+                throw ValidationError("-o - writes one output to standard output: give one input file (or - for standard input), got \(inputs.count + (batchOptions.from == nil ? 0 : 1)) input arguments")
+            }
+            if outputOptions.stats { throw ValidationError("-o - writes one output to standard output: --stats would add a second") }
+            if batchOptions.report == "-" { throw ValidationError("-o - and --report - cannot both write to standard output") }
         }
     }
 
@@ -111,6 +125,8 @@ extension SettingNames {
         names.layoutChoice = "give --layout tf or --layout torch"
         names.gray = "--gray"
         names.report = "--report"
+        names.listFromStandardInput = "--from -"
+        names.standardOutput = "-o -"
         names.alphaDrop = "--alpha drop"
         return names
     }()

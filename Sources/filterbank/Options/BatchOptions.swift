@@ -114,6 +114,7 @@ struct BatchOptions: ParsableArguments {
         configuration.skipExisting = skipExisting
         configuration.shard = shard.flatMap { try? Shard($0) }
         configuration.handlesSignals = true
+        configuration.standardOutput = job.output.directory == "-"
         return BatchRun(job: job, arguments: inputs, configuration: configuration).run().exitStatus
     }
 }
