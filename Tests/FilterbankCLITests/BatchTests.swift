@@ -425,6 +425,20 @@ import FilterBankKit
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/good_c0.png").path))
     }
 
+    /// A rerun with the same --report keeps the first run's records.
+    @Test func aRerunAppendsToTheReport() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in").path
+        try Self.png(input + "/a.png")
+        let report = dir.appendingPathComponent("run.jsonl").path
+        let out = dir.appendingPathComponent("out").path
+        #expect(try runFilterbank(["apply", input, "-o", out, "--report", report]).status == 0)
+        #expect(try runFilterbank(["apply", input, "-o", out, "--report", report, "--skip-existing"]).status == 0)
+        let lines = try Self.reportLines(report)
+        #expect(lines.map { $0["status"] as? String } == ["ok", "skipped"])
+    }
+
     @Test func helpListsTheBatchOptions() throws {
         let help = try runFilterbank(["apply", "--help"])
         #expect(help.status == 0)

@@ -77,6 +77,13 @@ package final class OpenFile {
         }
     }
 
+    /// Opens the existing regular file `path` for appending (`O_APPEND`:
+    /// every write goes to the end, whoever else writes); existing bytes are
+    /// kept. A symbolic link at `path` is not followed (`O_NOFOLLOW`: an error).
+    package static func forAppending(_ path: String) throws(FileError) -> OpenFile {
+        try open(path, .readWrite, options: [.append, .noFollow, .closeOnExec], verb: "cannot open")
+    }
+
     /// Opens `path` for reading. A missing file is "no such file".
     package static func forReading(_ path: String, nonBlocking: Bool = false) throws(FileError) -> OpenFile {
         try open(path, .readOnly, options: nonBlocking ? [.closeOnExec, .nonBlocking] : [.closeOnExec], verb: "cannot open")

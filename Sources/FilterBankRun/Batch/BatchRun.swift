@@ -168,7 +168,7 @@ public final class BatchRun: Sendable {
             interruption = Interruption { number in
                 stop.stop()
                 TemporaryFiles.process.removeAll()
-                progress.error("interrupted by \(Interruption.name(number)): the outputs of the inputs in progress were "
+                progress.interrupted("interrupted by \(Interruption.name(number)): the outputs of the inputs in progress were "
                                + "removed; \(names.skipExisting) resumes the run")
                 report?.close()
                 _exit(128 + number)

@@ -81,6 +81,8 @@ final class BatchProgress: Sendable {
         var start = ContinuousClock.now
         var lastDraw: ContinuousClock.Instant?
         var barShown = false
+        /// Set by `interrupted`: nothing is drawn any more.
+        var stopped = false
     }
     private let state = Mutex(State())
 
@@ -98,7 +100,9 @@ final class BatchProgress: Sendable {
     /// `weight`: the inputs' total size (see `started(slot:weight:)`).
     func begin(_ phase: String, total: Int, weight: Int) {
         state.withLock { s in
+            let stopped = s.stopped
             s = State(phase: phase, total: total, totalWeight: Double(weight), start: .now, barShown: s.barShown)
+            s.stopped = stopped
             if style == .bar { draw(&s, force: true) }
         }
     }
@@ -128,6 +132,17 @@ final class BatchProgress: Sendable {
                 s.workedWeight += weight
             }
             draw(&s, force: false)
+        }
+    }
+
+    /// The run was interrupted: clears the bar, writes `program: error:
+    /// message` on a line of its own, and never draws again, so that the
+    /// cursor is left at the start of a fresh line for the shell's prompt.
+    func interrupted(_ message: String) {
+        state.withLock { s in
+            clear(&s)
+            s.stopped = true
+            console.write("\(console.program): error: \(message)\n")
         }
     }
 
@@ -166,7 +181,7 @@ final class BatchProgress: Sendable {
     }
 
     private func draw(_ s: inout State, force: Bool) {
-        guard style != .silent, s.total > 0 else { return }
+        guard style != .silent, s.total > 0, !s.stopped else { return }
         let now = ContinuousClock.now
         let interval: Duration = style == .bar ? .milliseconds(100) : .seconds(1)
         if !force, let last = s.lastDraw, now - last < interval { return }

@@ -75,13 +75,17 @@ public final class RunReport: Sendable {
     /// nil once closed.
     private let file: Mutex<OpenFile?>
 
-    /// Creates the file, replacing one already there: under a new temporary
-    /// name (`O_EXCL | O_NOFOLLOW`, see `AtomicFile`), renamed into place at
-    /// once, before any line is written, so that a link planted at `path` is
+    /// Creates the file when there is none: under a new temporary name
+    /// (`O_EXCL | O_NOFOLLOW`, see `AtomicFile`), renamed into place at once,
+    /// before any line is written, so that a link planted at `path` is
     /// replaced, never written through, and lines appear as inputs finish.
-    /// A terminal or a pipe (a character device or FIFO at `path`), or an
-    /// existing file under `/dev/` or `/proc/` (`/dev/stdout`, which may lead
-    /// to a regular file), is written to as it is.
+    /// An existing regular file is **appended to** (`O_APPEND | O_NOFOLLOW`):
+    /// a rerun with the same report adds its lines after the earlier runs',
+    /// so no record is ever lost (the latest line for a path is its latest
+    /// outcome); a last line cut short by a killed run is ended first, so that
+    /// every new line parses. A terminal or a pipe (a character device or FIFO
+    /// at `path`), or an existing file under `/dev/` or `/proc/`
+    /// (`/dev/stdout`, which may lead to a regular file), is written to as it is.
     public init(path: String) throws(FileError) {
         self.path = path
         let opened: OpenFile
@@ -92,6 +96,11 @@ public final class RunReport: Sendable {
                       existing.kind == .other || path.hasPrefix("/dev/") || path.hasPrefix("/proc/") {
                 // A terminal, a pipe, or /dev/stdout (a link to this process's descriptor): as it is.
                 opened = try OpenFile.forWritingExisting(path)
+            } else if FileTree.status(path, followLinks: false)?.kind == .file {
+                // An earlier report: kept, and added to.
+                opened = try OpenFile.forAppending(path)
+                let size = try opened.regularFileSize()
+                if size > 0, try opened.read((size - 1)..<size) != [0x0A] { try opened.write([0x0A]) }
             } else {
                 opened = try StagedFiles.createInPlace(path)
             }
