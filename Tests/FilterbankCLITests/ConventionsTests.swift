@@ -15,6 +15,16 @@ import FilterBankKit
         #expect(FilterBankVersion.string.split(separator: ".").count == 3)
     }
 
+    /// The completion scripts the README installs.
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScripts(_ shell: String) throws {
+        let result = try runFilterbank(["--generate-completion-script", shell])
+        #expect(result.status == 0 && result.stderr.isEmpty)
+        for word in ["apply", "inspect", "kernels", "layer", "pointwise-layer", "border"] {
+            #expect(result.stdout.contains(word), "\(shell): \(word)")
+        }
+    }
+
     @Test(arguments: [
         (["aply", "in.png", "-o", "out"], "unknown command 'aply': did you mean 'apply'?"),
         (["inspekt", "--bank", "edges"], "unknown command 'inspekt': did you mean 'inspect'?"),
