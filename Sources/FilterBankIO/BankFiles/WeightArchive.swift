@@ -195,6 +195,13 @@ public struct WeightArchive: Sendable {
         throw fail("unknown array '\(unknown)' (allowed: \(allowed.joined(separator: ", ")))")
     }
 
+    /// Why the file's names do not pick the arrays of one bank (several
+    /// layers, no depthwise weight, unknown names, a layer not found), or nil
+    /// when they do: `inspect` lists the candidates instead of a bank then.
+    public func selectionProblem(_ choice: LayerChoice, layout: WeightLayout?) -> FileError? {
+        do { _ = try select(choice, layout: layout); return nil } catch { return error }
+    }
+
     /// Whether `shape` can be a depthwise weight in `layout` (a 1x1 kernel is left out: it is a pointwise scale).
     static func isDepthwise(_ shape: [Int], layout: WeightLayout) -> Bool {
         guard shape.count == 4, !shape.contains(0) else { return false }

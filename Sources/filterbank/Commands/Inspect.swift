@@ -51,11 +51,9 @@ struct Inspect: ParsableCommand {
                     throw FileError(path: error.path, message: error.message, isUsageError: true)
                 }
                 let listing = WeightListing(archive: archive, layout: bankOptions.layout)
-                do {
-                    _ = try bankOptions.source()
-                } catch where !error.isUsageError {
-                    // No bank without --layer: the listing is the answer, with the reason.
-                    print(json ? listing.json() : listing.text(note: BankOptions.naming(error).description))
+                if let problem = archive.selectionProblem(bankOptions.layers, layout: bankOptions.layout) {
+                    // The names pick no one bank: the listing is the answer, with the reason.
+                    print(json ? listing.json() : listing.text(note: BankOptions.naming(problem).description))
                     return
                 }
                 if !json { print(listing.text()) }
