@@ -73,6 +73,11 @@ import FilterBankKit
         #expect(bank.status == 64)
         #expect(bank.stderr == "filterbank: error: \(dir.path)/missing.npz: no such file\n")
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/out"))
+        // A name template no input of this bank can satisfy.
+        let separable = packageRoot.appendingPathComponent("Tests/Fixtures/banks/separable.json").path
+        let template = try runFilterbank(["apply"] + inputs + ["-o", dir.path + "/out", "--bank", separable, "--name", "{stem}_{m}"])
+        #expect(template.status == 64)
+        #expect(template.stderr == "filterbank: error: --name template '{stem}_{m}' uses {c}, {m} or {kernel}, which a separable bank's outputs do not have\n")
     }
 
     /// A bank for 3 channels on RGBA, and one for 1 channel on RGB: the option that fixes it.

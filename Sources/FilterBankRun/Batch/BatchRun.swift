@@ -104,7 +104,7 @@ public final class BatchRun: Sendable {
             return summary
         }
 
-        if let problem = Preflight.outputDirectory(job.output.directory) {
+        if let problem = Preflight.outputDirectory(job.output.directory) ?? Preflight.nameTemplate(job) {
             progress.error(problem)
             summary.refused = problem
             return finish(summary)

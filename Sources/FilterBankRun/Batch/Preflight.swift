@@ -22,4 +22,14 @@ enum Preflight {
             }
         }
     }
+
+    /// A name template that no input of this bank can satisfy: `{c}`, `{m}` or
+    /// `{kernel}` with a separable bank (whose outputs mix every depthwise
+    /// channel), or nil. (A template without `{n}` on a batch `.npy` depends
+    /// on the input, and fails that input.)
+    static func nameTemplate(_ job: ApplyJob) -> String? {
+        guard let template = job.output.nameTemplate, template.usesDepthwiseFields,
+              let spec = try? job.bank.spec(channels: job.bank.fixedChannels ?? 1), spec.pointwise != nil else { return nil }
+        return "\(job.names.nameTemplate) '\(template.text)' uses {c}, {m} or {kernel}, which a separable bank's outputs do not have"
+    }
 }
