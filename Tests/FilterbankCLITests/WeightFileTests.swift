@@ -67,6 +67,11 @@ import FilterBankIO
         let tf = try runFilterbank(["apply", photo, "-o", dir.path + "/f", "--depthwise", torchDw, "--layout", "tf", "-q"])
         #expect(tf.status == 0)
         #expect((try? FileManager.default.contentsOfDirectory(atPath: dir.path + "/f").count) == 9)
+        // On a gray image only PyTorch's reading fits: the mismatch says so.
+        let gray = try runFilterbank(["apply", sample("png-gray8-camera.png"), "-o", dir.path + "/g", "--depthwise", torchDw])
+        #expect(gray.status == 1)
+        #expect(gray.stderr.contains("expects 3 input channels, but the input [1, 512, 512, 1] has 1; "
+                                     + "read as PyTorch's [C*M, 1, kh, kw] the weights fit (--layout torch)"), "\(gray.stderr)")
         // inspect says the same, with the same status.
         let inspect = try runFilterbank(["inspect", "--depthwise", torchDw, "--input", photo])
         #expect(inspect.status == 64 && inspect.stderr.contains("give --layout tf or --layout torch"), "\(inspect.stderr)")

@@ -77,6 +77,17 @@ public enum BankSource: Sendable, Equatable {
         }
     }
 
+    /// Whether this is weights of unstated layout (`eitherLayout`) whose
+    /// PyTorch reading fits an input of `channels` channels: the hint when
+    /// the TensorFlow reading does not.
+    public func torchReadingFits(channels: Int) -> Bool {
+        switch self {
+        case let .eitherLayout(_, torch): return (try? torch.spec(channels: channels)) != nil
+        case let .adjusted(inner, _, _): return inner.torchReadingFits(channels: channels)
+        default: return false
+        }
+    }
+
     /// `6x1 kernels, C = 3, M = 3: 9 outputs`, for the ambiguity message.
     static func reading(_ spec: BankSpec) -> String {
         let d = spec.depthwise

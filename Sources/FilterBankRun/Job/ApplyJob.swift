@@ -106,6 +106,9 @@ public struct ApplyJob: Sendable {
                 throw FileError(path: path, message: error.description.replacing("state the layout: tf or torch", with: names.layoutChoice),
                                 isUsageError: true)
             }
+            if case .channelMismatch = error, bank.torchReadingFits(channels: source.shape.channels) {
+                throw FileError(path: path, message: error.description + "; read as PyTorch's [C*M, 1, kh, kw] the weights fit (\(names.layoutTorch))")
+            }
             if case let .channelMismatch(shape, filter) = error, filter.count == 4, let fix = channelFix(has: shape.channels, needs: filter[2], input: path) {
                 throw FileError(path: path, message: error.description + "; \(fix) would give \(filter[2])")
             }

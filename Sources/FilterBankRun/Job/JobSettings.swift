@@ -182,6 +182,8 @@ public struct SettingNames: Sendable, Equatable {
     public var channels = "output.channels"
     /// How to state a weight layout, for the ambiguity message.
     public var layoutChoice = "state the layout: tf or torch"
+    /// Reading weights in PyTorch's layout.
+    public var layoutTorch = "layout .torch"
     /// Reading the input list from standard input.
     public var listFromStandardInput = "listFile = \"-\""
     /// Writing the one output to standard output.

@@ -123,6 +123,7 @@ extension SettingNames {
         names.maxOutputs = "--max-outputs"
         names.channels = "--channels"
         names.layoutChoice = "give --layout tf or --layout torch"
+        names.layoutTorch = "--layout torch"
         names.gray = "--gray"
         names.report = "--report"
         names.listFromStandardInput = "--from -"

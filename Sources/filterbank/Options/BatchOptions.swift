@@ -27,7 +27,7 @@ struct BatchOptions: ParsableArguments {
     var quiet = false
 
     @Option(help: ArgumentHelp("""
-        Write one JSON line per input to FILE (- for standard output): path, status (ok, failed, skipped), \
+        Append one JSON line per input to FILE (kept across reruns; - for standard output): path, status (ok, failed, skipped), \
         error or reason, outputs, size, shape, ms, warnings.
         """, valueName: "file.jsonl"))
     var report: String?
