@@ -92,7 +92,7 @@ enum StandardStreams {
         guard made != nil else {
             throw FileError(path: base, message: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
         }
-        return String(cString: template)
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Copies standard input to `folder/stdin.<ext>`, the extension from its
