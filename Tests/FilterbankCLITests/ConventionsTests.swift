@@ -97,5 +97,11 @@ import FilterBankKit
         #expect(rgb.stderr.contains("has 3; --gray would give 1"), "\(rgb.stderr)")
         let rgbaToOne = try runFilterbank(["apply", rgba, "-o", dir.path + "/g", "--bank", oneChannel])
         #expect(rgbaToOne.stderr.contains("has 4; --gray --alpha drop would give 1"), "\(rgbaToOne.stderr)")
+        // Four channels of a JPEG are CMYK: --gray makes one, and nothing makes three.
+        let cmyk = packageRoot.appendingPathComponent("Tests/Fixtures/images/jpeg-cmyk-adobe-blocks.jpg").path
+        let cmykToOne = try runFilterbank(["apply", cmyk, "-o", dir.path + "/k", "--bank", oneChannel])
+        #expect(cmykToOne.stderr.contains("has 4; --gray would give 1\n"), "\(cmykToOne.stderr)")
+        let cmykToThree = try runFilterbank(["apply", cmyk, "-o", dir.path + "/k", "--bank", bank])
+        #expect(cmykToThree.stderr.hasSuffix("has 4\n"), "\(cmykToThree.stderr)")
     }
 }

@@ -196,12 +196,16 @@ public struct ApplyJob: Sendable {
         let t = input.transforms
         let alphaDrop = t.alpha == .keep ? names.alphaDrop : nil
         let gray = t.gray ? nil : names.gray
+        // Four channels of a JPEG are CMYK, not colour and alpha: --gray turns them into one.
+        let jpeg = (try? OpenFile.forReading(path).readPrefix(3)) == [0xFF, 0xD8, 0xFF]
         let options: [String?]
-        switch (has, needs) {
-        case (2, 1), (4, 3): options = [alphaDrop]
-        case (3, 1): options = [gray]
-        case (4, 1): options = [gray, alphaDrop]
-        case (4, 2): options = [gray]
+        switch (has, needs, jpeg) {
+        case (4, 1, true): options = [gray]
+        case (_, _, true) where has == 4: return nil
+        case (2, 1, _), (4, 3, _): options = [alphaDrop]
+        case (3, 1, _): options = [gray]
+        case (4, 1, _): options = [gray, alphaDrop]
+        case (4, 2, _): options = [gray]
         default: return nil
         }
         guard options.allSatisfy({ $0 != nil }) else { return nil }
