@@ -44,7 +44,7 @@ import FilterBankKit
         (["--dilations", "-1"], "The value '-1' is invalid for '--dilations <dh,dw>': expected positive integers, N or H,W"),
         (["--padding", "1,1"], "The value '1,1' is invalid for '--padding <mode>': expected same, valid, or four integers T,B,L,R (0 or more)"),
         (["--border", "foo"], "The value 'foo' is invalid for '--border <mode>': expected one of zero, replicate, reflect, symmetric, wrap (other libraries' names: see --help)"),
-        (["--map", "foo"], "The value 'foo' is invalid for '--map <mode>'. Please provide one of 'clamp', 'minmax', 'abs' or 'symmetric'."),
+        (["--map", "foo"], "The value 'foo' is invalid for '--map <mode>'. Please provide one of 'auto', 'clamp', 'minmax', 'abs' or 'symmetric'."),
         (["--layout", "keras"], "The value 'keras' is invalid for '--layout <tf|torch>'. Please provide one of 'tf' and 'torch'."),
     ] as [([String], String)])
     func valueErrorsStateTheRule(_ extra: [String], _ message: String) throws {
@@ -54,6 +54,17 @@ import FilterBankKit
         #expect(lines.first.map(String.init) == "filterbank: error: " + message, "\(result.stderr)")
         #expect(lines.dropFirst().first?.hasPrefix("Usage: filterbank apply") == true, "\(result.stderr)")
         #expect(!result.stderr.contains("Help:") && lines.allSatisfy { $0.count <= 200 }, "\(result.stderr)")
+    }
+
+    /// Every enumeration's values on one line (swift-argument-parser lists six or more as bullets).
+    @Test(arguments: ["--map", "--map-scope", "--format", "--colormap", "--png-compression", "--fail-on", "--alpha", "--layout"])
+    func enumerationErrorsAreOneLine(_ option: String) throws {
+        let result = try runFilterbank(["apply", "in.png", "-o", "out", option, "nonsense"])
+        #expect(result.status == 64)
+        let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.hasPrefix("filterbank: error: The value 'nonsense' is invalid for '\(option) <") && first.contains("Please provide one of '"),
+                "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").dropFirst().first?.hasPrefix("Usage:") == true, "\(result.stderr)")
     }
 
     /// An OUTDIR that is a file, and a bank that does not load: one line, exit 64, for any number of inputs.
