@@ -86,6 +86,18 @@ private typealias S = BankIOTestSupport
         }
     }
 
+    /// A kernel over the bank limit is refused from the header's shape.
+    @Test func kernelsOverTheLimitAreRefusedFromTheHeader() throws {
+        try S.withTemporaryDirectory { dir in
+            let count = 3 * 300 * 2
+            let path = try Self.file(#"{"big.weight":{"dtype":"F16","shape":[3,1,300,2],"data_offsets":[0,\#(count * 2)]}}"#,
+                                     data: [UInt8](repeating: 0, count: count * 2), in: dir)
+            S.expectFileError("'big.weight': [3, 1, 300, 2] holds 300x2 kernels, larger than 255x255", path: path) {
+                _ = try BankFile.source(path: path, layout: nil, layers: LayerChoice(layer: "big"))
+            }
+        }
+    }
+
     @Test func aShortFileIsNotSafetensors() throws {
         try S.withTemporaryDirectory { dir in
             let path = dir + "/short.safetensors"

@@ -63,6 +63,14 @@ extension BankFile {
             return (try archive.read(name), ArrayOrigin(path: path, entry: name))
         }
         let reading = layout ?? selection.impliedLayout
+        // The bank's kernel limit, from the header's shape, before the weights are read.
+        if let shape = archive.entries.first(where: { $0.name == selection.depthwise })?.shape, shape.count == 4 {
+            let sides = (reading ?? .tf) == .torch ? (shape[2], shape[3]) : (shape[0], shape[1])
+            if max(sides.0, sides.1) > KernelLibrary.maximumSize {
+                throw ArrayOrigin(path: path, entry: selection.depthwise).fail(
+                    "\(shape) holds \(sides.0)x\(sides.1) kernels, larger than \(KernelLibrary.maximumSize)x\(KernelLibrary.maximumSize), the largest a bank may have")
+            }
+        }
         let dw = try load(selection.depthwise)!
         let pw = try load(selection.pointwise)
         var bias = try load(selection.bias)
