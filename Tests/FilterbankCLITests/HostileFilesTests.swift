@@ -118,15 +118,17 @@ import FilterBankTestSupport
                                            orientation: 6), rotated)
         try Self.write(try Self.smallJPEG(dir), good)
         for file in [progressive, rotated] {
+            // A report of its own for each run: --report appends to an existing file.
+            let report = dir + "/" + URL(fileURLWithPath: file).lastPathComponent + ".jsonl"
             let result = try H.run(Self.binary(), ["apply", file, good, "-o", dir + "/out", "--overwrite",
-                                                    "--report", dir + "/report.jsonl"])
+                                                    "--report", report])
             #expect(result.status == 1)
             Self.expectOneLine(result, naming: file, "Premature end of JPEG file")
             // The old decoder padded the image with grey: 0.5 GB of coefficients, or 3 GB of
             // floats and their rotated copy. Now it stops where the data ends.
             Self.expectPeakRSS(result, below: 200 * Self.mebibyte)
             #expect(FileManager.default.fileExists(atPath: dir + "/out/good_c0.png"), "the next input runs")
-            let lines = try String(contentsOfFile: dir + "/report.jsonl", encoding: .utf8).split(separator: "\n")
+            let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n")
             #expect(lines.count == 2)
             #expect(Self.hiddenFiles(dir + "/out") == [])
         }

@@ -113,9 +113,14 @@ extension BankFile {
                        bias: (NpyArray, ArrayOrigin)?, layout: WeightLayout?) throws(FileError) -> BankSource {
         if let layout { return try source(depthwise: depthwise, pointwise: pointwise, bias: bias, layout: layout) }
         let tf = try source(depthwise: depthwise, pointwise: pointwise, bias: bias, layout: WeightLayout.tf)
-        guard case let .file(spec) = tf,
-              case let .torch(weights)? = try? source(depthwise: depthwise, pointwise: pointwise, bias: bias, layout: WeightLayout.torch)
-        else { return tf }
+        guard case let .file(spec) = tf else { return tf }
+        let torch = try? source(depthwise: depthwise, pointwise: pointwise, bias: bias, layout: WeightLayout.torch)
+        // The TensorFlow reading must be a bank at all (kernel size and the other limits) to compete.
+        do { _ = try spec.resolve(strides: nil, dilations: nil, padding: nil) } catch {
+            throw depthwise.1.fail(error.description + (torch == nil ? ""
+                : "; as PyTorch's [C*M, 1, kh, kw] the weights read otherwise: read it in the torch layout"))
+        }
+        guard case let .torch(weights)? = torch else { return tf }
         return .eitherLayout(tf: spec, torch: weights)
     }
 
