@@ -19,7 +19,8 @@ import Glibc
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in").path
-        for i in 0..<40 { try BatchTests.png(input + "/img\(String(format: "%02d", i)).png", width: 200, height: 200, seed: i) }
+        // Enough work to be caught in the middle: 20 images of 600x600, 4 kernels each, one at a time.
+        for i in 0..<20 { try BatchTests.png(input + "/img\(String(format: "%02d", i)).png", width: 600, height: 600, seed: i) }
         // posix_openpt and friends are not imported from Glibc: /dev/ptmx and the two ioctls
         // they wrap (generic Linux values: TIOCSPTLCK = _IOW('T', 0x31, int), TIOCGPTN = _IOR('T', 0x30, unsigned)).
         let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
@@ -31,7 +32,7 @@ import Glibc
         try #require(slave >= 0)
         let process = Process()
         process.executableURL = try filterbankBinary()
-        process.arguments = ["apply", input, "-o", dir.appendingPathComponent("out").path, "--jobs", "1"]
+        process.arguments = ["apply", input, "-o", dir.appendingPathComponent("out").path, "--jobs", "1", "--bank", "gabor:4"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
         try process.run()
@@ -49,7 +50,8 @@ import Glibc
         }
         let deadline = Date().addingTimeInterval(120)
         while process.isRunning, !buffer.text.contains(" files "), Date() < deadline { usleep(5_000) }
-        usleep(300_000)
+        usleep(50_000)
+        try #require(process.isRunning, "the run ended before it could be interrupted: \(buffer.text.debugDescription)")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         _ = done.wait(timeout: .now() + 10)
