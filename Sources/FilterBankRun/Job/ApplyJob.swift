@@ -257,9 +257,14 @@ public struct ApplyJob: Sendable {
         let shape = prepared.outputShape
         let passes = try self.passes(for: prepared)
         let modes = channelModes(prepared)
-        let needsMeasuring = prepared.selected.contains { modes[$0].needsStatistics } && mapping.scope != .batch
+        // Pixels are mapped only for images (channel files, a sheet): `.npy` values are written as
+        // they are, so a mode that needs each channel's range (auto's symmetric channels) costs them
+        // no measuring pass.
+        let mapsPixels = (files.tensor == nil && !files.channels.isEmpty) || output.montage != nil
+        let needsMeasuring = mapsPixels && prepared.selected.contains { modes[$0].needsStatistics } && mapping.scope != .batch
         let inputs = PassInputs(prepared, job: self, reads: passes.count * (needsMeasuring ? 2 : 1))
-        let mappings = try channelMappings(for: prepared, passes: passes, inputs: inputs)
+        let mappings = mapsPixels ? try channelMappings(for: prepared, passes: passes, inputs: inputs)
+            : Array(repeating: Array(repeating: ChannelMapping(), count: shape.channels), count: shape.batch)
         let staged = StagedFiles()
         var sinks: [any OutputSink] = []
         var images: ChannelImageSink?
