@@ -235,21 +235,8 @@ struct ZipArchive {
 
     /// The uncompressed bytes of `entry`, CRC-checked.
     func contents(of entry: Entry) throws(FileError) -> [UInt8] {
-        let r = Reader(bytes: bytes, path: path)
+        let (packed, r) = try packedData(of: entry)
         let name = entry.name
-        let local = entry.localHeaderOffset
-        try r.check(local, 30, "the local header of '\(name)'")
-        guard r.u32(local) == Self.localHeaderSignature else {
-            throw r.fail("damaged zip archive: entry '\(name)' has no local header at offset \(local)")
-        }
-        let nameLength = Int(r.u16(local + 26)), extraLength = Int(r.u16(local + 28))
-        try r.check(local + 30, nameLength + extraLength, "the local header of '\(name)'")
-        guard Array(bytes[(local + 30)..<(local + 30 + nameLength)]) == Array(name.utf8) else {
-            throw r.fail("damaged zip archive: the local header of '\(name)' names another file")
-        }
-        let dataStart = local + 30 + nameLength + extraLength
-        try r.check(dataStart, entry.compressedSize, "the data of '\(name)'")
-        let packed = bytes[dataStart..<(dataStart + entry.compressedSize)]
         var output: [UInt8]
         if entry.method == 0 {
             output = Array(packed)

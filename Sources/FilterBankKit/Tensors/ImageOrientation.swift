@@ -39,6 +39,21 @@ public enum ImageOrientation {
         return TensorShape(batch: shape.batch, height: height, width: width, channels: shape.channels)
     }
 
+    /// Where displayed pixel (Y, X) of an image stored `height x width` and
+    /// turned as `orientation` (2...8) says is stored: pixel index
+    /// `origin + Y * stepY + X * stepX`.
+    public static func steps(_ orientation: Int, height h: Int, width w: Int) -> (origin: Int, stepY: Int, stepX: Int) {
+        switch orientation {
+        case 2: (w - 1, w, -1)
+        case 3: ((h - 1) * w + w - 1, -w, -1)
+        case 4: ((h - 1) * w, -w, 1)
+        case 5: (0, 1, w)
+        case 6: ((h - 1) * w, 1, -w)
+        case 7: ((h - 1) * w + w - 1, -1, -w)
+        default: (w - 1, -1, w)   // 8
+        }
+    }
+
     /// `tensor` (each image of the batch) turned as `orientation` says, so
     /// that it shows upright; shape `[N, W, H, C]` for 5...8. Orientation 1,
     /// or any value outside 1...8, returns `tensor` itself.
@@ -48,16 +63,7 @@ public enum ImageOrientation {
         let (h, w, c) = (shape.height, shape.width, shape.channels)
         let out = displayedShape(orientation, of: shape)
         guard out.count > 0 else { return Tensor(shape: out, values: []) }
-        // Stored pixel index of displayed (Y, X) = origin + Y * stepY + X * stepX (pixels).
-        let (origin, stepY, stepX): (Int, Int, Int) = switch orientation {
-        case 2: (w - 1, w, -1)
-        case 3: ((h - 1) * w + w - 1, -w, -1)
-        case 4: ((h - 1) * w, -w, 1)
-        case 5: (0, 1, w)
-        case 6: ((h - 1) * w, 1, -w)
-        case 7: ((h - 1) * w + w - 1, -1, -w)
-        default: (w - 1, -1, w)   // 8
-        }
+        let (origin, stepY, stepX) = steps(orientation, height: h, width: w)
         let imageCount = shape.imageCount
         let values = [Float](unsafeUninitializedCapacity: out.count) { buffer, initialized in
             tensor.values.withUnsafeBufferPointer { source in

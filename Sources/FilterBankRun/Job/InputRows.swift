@@ -118,16 +118,7 @@ final class OrientedRowSource: RowSource {
                 done += rows
             }
         }
-        // Stored pixel index of displayed (Y, X) = origin + Y * stepY + X * stepX (ImageOrientation's table).
-        let (origin, stepY, stepX): (Int, Int, Int) = switch reader.orientation {
-        case 2: (w - 1, w, -1)
-        case 3: ((h - 1) * w + w - 1, -w, -1)
-        case 4: ((h - 1) * w, -w, 1)
-        case 5: (0, 1, w)
-        case 6: ((h - 1) * w, 1, -w)
-        case 7: ((h - 1) * w + w - 1, -1, -w)
-        default: (w - 1, -1, w)   // 8
-        }
+        let (origin, stepY, stepX) = ImageOrientation.steps(reader.orientation, height: h, width: w)
         let outWidth = shape.width
         for i in 0..<count {
             let y = row + i
