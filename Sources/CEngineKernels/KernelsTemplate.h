@@ -84,6 +84,32 @@ INLINE void FN(sweep)(const float *const *src, const float *const *wts, long row
     }
 }
 
+/// One block of `sweep24`: `3 * groups` vectors of output at `t`, each tap's
+/// three weight vectors used `groups` times. `groups` is a constant at every
+/// call, so the loops unroll and the accumulators stay in registers.
+INLINE void FN(sweep24_block)(const float *const *src, const float *const *wts, long rows, long taps,
+                              long tapStride, long tileStride, long phase, long t, float *out, const int groups) {
+    V a[12];
+#pragma clang loop unroll(full)
+    for (int k = 0; k < 3 * groups; k++) a[k] = 0;
+    for (long r = 0; r < rows; r++) {
+        const float *s = src[r] + t, *w = wts[r] + phase;
+        for (long j = 0; j < taps; j++) {
+            V w0 = LD(w), w1 = LD(w + VL), w2 = LD(w + 2 * VL);
+#pragma clang loop unroll(full)
+            for (int g = 0; g < groups; g++) {
+                a[3 * g] = MADD(a[3 * g], LD(s + (3 * g) * VL), w0);
+                a[3 * g + 1] = MADD(a[3 * g + 1], LD(s + (3 * g + 1) * VL), w1);
+                a[3 * g + 2] = MADD(a[3 * g + 2], LD(s + (3 * g + 2) * VL), w2);
+            }
+            s += tapStride;
+            w += tileStride;
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int k = 0; k < 3 * groups; k++) ST(a[k], out + k * VL);
+}
+
 /// `sweep` for a period dividing 24: the weights repeat every three vectors
 /// (24 or 48 floats), so each tap loads three weight vectors and uses each
 /// four times (twelve accumulators), then twice (six); the rest goes to `sweep`.
@@ -91,50 +117,10 @@ INLINE void FN(sweep24)(const float *const *src, const float *const *wts, long r
                         long tileLength, long tileStride, long t0, long count, float *out) {
     long phase = t0 % tileLength;
     long done = 0;
-    for (; done + 12 * VL <= count; done += 12 * VL) {
-        long t = t0 + done;
-        V a[12];
-#pragma clang loop unroll(full)
-        for (int k = 0; k < 12; k++) a[k] = 0;
-        for (long r = 0; r < rows; r++) {
-            const float *s = src[r] + t, *w = wts[r] + phase;
-            for (long j = 0; j < taps; j++) {
-                V w0 = LD(w), w1 = LD(w + VL), w2 = LD(w + 2 * VL);
-#pragma clang loop unroll(full)
-                for (int g = 0; g < 4; g++) {
-                    a[3 * g] = MADD(a[3 * g], LD(s + (3 * g) * VL), w0);
-                    a[3 * g + 1] = MADD(a[3 * g + 1], LD(s + (3 * g + 1) * VL), w1);
-                    a[3 * g + 2] = MADD(a[3 * g + 2], LD(s + (3 * g + 2) * VL), w2);
-                }
-                s += tapStride;
-                w += tileStride;
-            }
-        }
-#pragma clang loop unroll(full)
-        for (int k = 0; k < 12; k++) ST(a[k], out + done + k * VL);
-    }
-    for (; done + 6 * VL <= count; done += 6 * VL) {
-        long t = t0 + done;
-        V a[6];
-#pragma clang loop unroll(full)
-        for (int k = 0; k < 6; k++) a[k] = 0;
-        for (long r = 0; r < rows; r++) {
-            const float *s = src[r] + t, *w = wts[r] + phase;
-            for (long j = 0; j < taps; j++) {
-                V w0 = LD(w), w1 = LD(w + VL), w2 = LD(w + 2 * VL);
-#pragma clang loop unroll(full)
-                for (int g = 0; g < 2; g++) {
-                    a[3 * g] = MADD(a[3 * g], LD(s + (3 * g) * VL), w0);
-                    a[3 * g + 1] = MADD(a[3 * g + 1], LD(s + (3 * g + 1) * VL), w1);
-                    a[3 * g + 2] = MADD(a[3 * g + 2], LD(s + (3 * g + 2) * VL), w2);
-                }
-                s += tapStride;
-                w += tileStride;
-            }
-        }
-#pragma clang loop unroll(full)
-        for (int k = 0; k < 6; k++) ST(a[k], out + done + k * VL);
-    }
+    for (; done + 12 * VL <= count; done += 12 * VL)
+        FN(sweep24_block)(src, wts, rows, taps, tapStride, tileStride, phase, t0 + done, out + done, 4);
+    for (; done + 6 * VL <= count; done += 6 * VL)
+        FN(sweep24_block)(src, wts, rows, taps, tapStride, tileStride, phase, t0 + done, out + done, 2);
     if (done < count)
         FN(sweep)(src, wts, rows, taps, tapStride, tileLength, tileStride, t0 + done, count - done, out + done);
 }

@@ -69,26 +69,25 @@ czs_status czs_inflate_zlib(const uint8_t *src, size_t src_len, uint8_t *dst, si
     return czs_inflate(MAX_WBITS, src, src_len, dst, dst_len, consumed, errbuf, errbuf_size);
 }
 
-uint32_t czs_crc32_update(uint32_t crc, const uint8_t *_Nullable data, size_t length) {
-    uLong c = crc;
+/* zlib's checksums take a uInt length: longer buffers go a gigabyte at a time. */
+static uint32_t chunked(uLong (*update)(uLong, const Bytef *, uInt), uint32_t value,
+                        const uint8_t *_Nullable data, size_t length) {
+    uLong v = value;
     while (length > 0) {
         uInt chunk = length > 0x40000000u ? 0x40000000u : (uInt)length;
-        c = crc32(c, data, chunk);
+        v = update(v, data, chunk);
         data += chunk;
         length -= chunk;
     }
-    return (uint32_t)c;
+    return (uint32_t)v;
+}
+
+uint32_t czs_crc32_update(uint32_t crc, const uint8_t *_Nullable data, size_t length) {
+    return chunked(crc32, crc, data, length);
 }
 
 uint32_t czs_adler32_update(uint32_t adler, const uint8_t *_Nullable data, size_t length) {
-    uLong a = adler;
-    while (length > 0) {
-        uInt chunk = length > 0x40000000u ? 0x40000000u : (uInt)length;
-        a = adler32(a, data, chunk);
-        data += chunk;
-        length -= chunk;
-    }
-    return (uint32_t)a;
+    return chunked(adler32, adler, data, length);
 }
 
 uint32_t czs_adler32_combine(uint32_t adler_a, uint32_t adler_b, uint64_t length_b) {
