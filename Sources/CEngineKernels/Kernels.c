@@ -36,7 +36,9 @@ typedef float cek_v16 __attribute__((ext_vector_type(16)));
 #define VL 8
 #define BROADCAST_PIXELS 8
 #define POINTWISE_PIXELS 4
+#define WIDE_BLOCKS 0  /* four rows by six vectors would spill: twelve accumulators at most */
 #include "KernelsTemplate.h"
+#undef WIDE_BLOCKS
 #undef LEVEL
 #undef VL
 #undef BROADCAST_PIXELS
@@ -49,7 +51,9 @@ typedef float cek_v16 __attribute__((ext_vector_type(16)));
 #define VL 16
 #define BROADCAST_PIXELS 16
 #define POINTWISE_PIXELS 8
+#define WIDE_BLOCKS 1  /* block6: 24 accumulators of the 32 registers */
 #include "KernelsTemplate.h"
+#undef WIDE_BLOCKS
 #undef LEVEL
 #undef VL
 #undef BROADCAST_PIXELS

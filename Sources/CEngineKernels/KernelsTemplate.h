@@ -1,6 +1,7 @@
 // The kernels, written once, included by Kernels.c once per level with
 // LEVEL (the name), VL (floats a vector), BROADCAST_PIXELS and
-// POINTWISE_PIXELS (pixels a block of those kernels) defined, inside a
+// POINTWISE_PIXELS (pixels a block of those kernels) and WIDE_BLOCKS (1: the
+// block kernels may use `block6`, for 32 registers) defined, inside a
 // `#pragma clang attribute push(target(...))` region.
 //
 // Every output float is `sum over rows r, taps j` of input times weight,
@@ -175,6 +176,56 @@ INLINE void FN(block)(const float *const *src, long kh, const int R, const float
     }
 }
 
+/// `block` for four rows by six vectors, for a level with 32 registers
+/// (24 accumulators): the weights repeat every three vectors, so each weight
+/// vector loaded feeds two vectors of its row, and a block needs about two
+/// thirds of `block`'s loads a value. The same terms in the same order.
+INLINE void FN(block6)(const float *const *src, long kh, const float *w, long rowStride, long taps,
+                       long tapStride, long tileStride, long t, float *o, long outStride) {
+    V a[4][6];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++)
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 6; k++) a[r][k] = 0;
+    long rowsRead = 4 + kh - 1;
+    for (long u = 0; u < rowsRead; u++) {
+        const float *row = src[u];
+        if (!row) continue;
+        const float *s = row + t;
+        int use[4];
+        const float *x[4];
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++) {
+            long i = u - r;
+            use[r] = i >= 0 && i < kh;
+            x[r] = w + (use[r] ? i : 0) * rowStride;
+        }
+        for (long j = 0; j < taps; j++) {
+#pragma clang loop unroll(full)
+            for (int v = 0; v < 3; v++) {
+                V in0 = LD(s + v * VL), in1 = LD(s + (v + 3) * VL);
+#pragma clang loop unroll(full)
+                for (int r = 0; r < 4; r++) {
+                    if (use[r]) {
+                        V wv = LD(x[r] + v * VL);
+                        a[r][v] = MADD(a[r][v], in0, wv);
+                        a[r][v + 3] = MADD(a[r][v + 3], in1, wv);
+                    }
+                }
+            }
+#pragma clang loop unroll(full)
+            for (int r = 0; r < 4; r++) x[r] += tileStride;
+            s += tapStride;
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+        float *d = o + r * outStride;
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 6; k++) ST(a[r][k], d + k * VL);
+    }
+}
+
 /// `EngineKernels.blockSweep24` (the direct path's blocks of rows) and, with
 /// one tap and `rowStride` = the tile stride, `EngineKernels.columnPass` (the
 /// rank-1 path's vertical pass). The period must divide 24.
@@ -184,9 +235,17 @@ void FN(block_sweep)(const float *const *src, long kh, long outputs, const float
     const float *w = weights + t0 % p;
     long t = t0, end = t0 + count;
     if (outputs == 4 && taps == 1) {
+#if WIDE_BLOCKS
+        for (; t + 6 * VL <= end; t += 6 * VL)
+            FN(block6)(src, kh, w, rowStride, 1, 0, tileStride, t, out + (t - t0), outStride);
+#endif
         for (; t + 3 * VL <= end; t += 3 * VL)
             FN(block)(src, kh, 4, w, rowStride, 1, 0, tileStride, t, out + (t - t0), outStride);
     } else if (outputs == 4) {
+#if WIDE_BLOCKS
+        for (; t + 6 * VL <= end; t += 6 * VL)
+            FN(block6)(src, kh, w, rowStride, taps, tapStride, tileStride, t, out + (t - t0), outStride);
+#endif
         for (; t + 3 * VL <= end; t += 3 * VL)
             FN(block)(src, kh, 4, w, rowStride, taps, tapStride, tileStride, t, out + (t - t0), outStride);
     } else if (outputs == 2) {

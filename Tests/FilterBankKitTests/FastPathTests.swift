@@ -181,6 +181,49 @@ struct FastCase: CustomStringConvertible {
         }
     }
 
+    /// The block kernels' widest blocks (AVX-512: four rows by six 16-lane
+    /// vectors, 96 floats a row, for the direct path and the rank-1 vertical
+    /// pass): rows whose floats end in every remainder of 96 and of 48, every
+    /// period that divides 24, against the reference loop, and each row the
+    /// same bits as the whole image's when computed in a band of its own.
+    @Test(arguments: InstructionSet.available, [1, 2, 3, 4, 6, 8])
+    func widestBlocksEndInEveryRemainder(_ level: InstructionSet, _ channels: Int) throws {
+        var rng = SplitMix64(seed: UInt64(900 + channels))
+        for floats in stride(from: 90, through: 300, by: 7) {
+            let width = max(1, floats / channels)
+            let k = [3, 5].randomElement(using: &rng)!
+            let shape = TensorShape(batch: 1, height: 11, width: width, channels: channels)
+            let input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: -1...1, using: &rng) })
+            let column = (0..<k).map { _ in Float.random(in: -1...1, using: &rng) }
+            let general = try DepthwiseFilter(shape: [k, k, channels, 1],
+                                              values: (0..<(k * k * channels)).map { _ in Float.random(in: -1...1, using: &rng) })
+            let rank1 = try DepthwiseFilter(shape: [k, k, channels, 1], values: (0..<(k * k * channels)).map {
+                column[$0 / (k * channels)] * Float(1 + ($0 / channels) % k) * 0.25
+            })
+            for (filter, path) in [(general, ConvolutionEngine.Path.direct), (rank1, .rank1)] {
+                let bank = try FilterBank(depthwise: filter, padding: .same)
+                let plan = try ConvolutionPlan(input: shape, bank: bank)
+                let engine = ConvolutionEngine(plan: plan, path: path, instructionSet: level)
+                #expect(engine.path == path)
+                let whole = engine.apply(to: input, parallel: false)
+                expectClose(whole, try ReferenceConvolution.apply(bank, to: input),
+                            "\(level) \(path), width \(width), C \(channels), \(k)x\(k)")
+                // Output row 5 alone: a step of one row instead of a block of four.
+                let workspace = ConvolutionEngine.Workspace(engine: engine)
+                var row = [Float](repeating: .nan, count: plan.output.rowCount)
+                input.values.withUnsafeBufferPointer { source in
+                    row.withUnsafeMutableBufferPointer { out in
+                        engine.computeRows(5..<6, from: InputBand(rows: source.baseAddress!, firstRow: 0, rowCount: 11),
+                                           into: out.baseAddress!, workspace: workspace)
+                    }
+                }
+                let start = 5 * plan.output.rowCount
+                #expect(row == Array(whole.values[start..<(start + plan.output.rowCount)]),
+                        "\(level) \(path), width \(width), C \(channels): row 5 alone differs from the block")
+            }
+        }
+    }
+
     /// One larger image across many bands and both threads, each path, each level.
     @Test(arguments: InstructionSet.available)
     func widerImageEveryPath(_ level: InstructionSet) throws {
