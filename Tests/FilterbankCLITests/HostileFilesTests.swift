@@ -304,4 +304,30 @@ import FilterBankTestSupport
         Self.expectOneLine(large, naming: kernel, "kernel size 300 is too large (at most 255)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/out/in_c0.png"))
     }
+
+    /// Padding within the bank limits still makes each output larger than its
+    /// input: an output is held to `--max-pixels` as an input is. The input
+    /// that fits runs; the next one, whose padded outputs do not, is its own error.
+    @Test func outputsAreHeldToTheInputsPixelLimit() throws {
+        let dir = try CodecFixtures.temporaryDirectory()
+        defer { CodecFixtures.remove(dir) }
+        let small = dir + "/small.jpg", large = dir + "/large.png"
+        try Self.write(try Self.smallJPEG(dir), small)
+        let side = 1000
+        try Self.write(H.png(width: side, height: side, beforeData: [], idat: H.zlib(prefix: [], zeros: side * (side + 1))), large)
+        let bank = dir + "/padded.json"
+        try Data(#"{"depthwise": {"shape": [3, 3, 1, 1], "values": [0, -1, 0, -1, 4, -1, 0, -1, 0]}, "padding": [[200, 200], [200, 200]]}"#.utf8)
+            .write(to: URL(fileURLWithPath: bank))
+        let result = try H.run(Self.binary(), ["apply", "--gray", small, large, "--bank", bank, "-o", dir + "/out",
+                                               "--max-pixels", "1000000"])
+        #expect(result.status == 1, "\(result.stderr)")
+        // 1000 x 1000 pixels pass the limit; 200 on each side make 1398 x 1398 outputs.
+        Self.expectOneLine(result, naming: large, "each output would be 1398x1398 (1954404 pixels, the padding included)",
+                           "over the limit of 1000000 (--max-pixels)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/out/small_c0.png"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/large_c0.png"))
+        let raised = try H.run(Self.binary(), ["apply", large, "--bank", bank, "-o", dir + "/out", "--max-pixels", "2000000"])
+        #expect(raised.status == 0, "\(raised.stderr)")
+        #expect(try ImageDecoder.decode(path: dir + "/out/large_c0.png").tensor.shape.width == 1398)
+    }
 }

@@ -115,6 +115,7 @@ public struct ApplyJob: Sendable {
             throw FileError(path: path, error)
         }
         let shape = plan.output
+        try checkOutputSize(plan, input: path)
         var selected: [Int] = []
         if let list = output.channels {
             do { selected = try list.indices(count: shape.channels) } catch {
@@ -335,6 +336,22 @@ public struct ApplyJob: Sendable {
             bytes += shape.batch * selected * tileWidth * tileHeight + MemoryBudget.encoderStateBytes
         }
         return bytes
+    }
+
+    /// Each output image is held to the input's limit, `input.maxPixels`
+    /// (`width * height`; for an array, `N * H * W`): padding from a bank can
+    /// make the outputs larger than an input that passed it (by up to 255
+    /// columns and rows on each side; `FilterBank`'s limits). The outputs of an
+    /// input together are then at most `maxPixels` times `output.maxOutputs`
+    /// pixels.
+    func checkOutputSize(_ plan: ConvolutionPlan, input path: String) throws(FileError) {
+        let shape = plan.output
+        let (plane, o1) = shape.height.multipliedReportingOverflow(by: shape.width)
+        let (pixels, o2) = plane.multipliedReportingOverflow(by: shape.batch)
+        guard o1 || o2 || pixels > input.maxPixels else { return }
+        let size = "\(shape.width)x\(shape.height)" + (shape.batch > 1 ? " x \(shape.batch) images" : "")
+        throw FileError(path: path, message: "each output would be \(size) (\(o1 || o2 ? "too many" : String(pixels))"
+                        + " pixels, the padding included), over the limit of \(input.maxPixels) (\(names.maxPixels))")
     }
 
     /// `prepare` then `execute`.

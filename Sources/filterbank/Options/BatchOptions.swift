@@ -50,7 +50,8 @@ struct BatchOptions: ParsableArguments {
 
     @Option(name: .customLong("max-pixels"), help: ArgumentHelp("""
         Refuse images of more than N pixels (width x height; for .npy, N x H x W), from the header, \
-        before any pixel memory is allocated; 2^28 (268 million) by default.
+        before any pixel memory is allocated, and inputs whose padded outputs would be larger; \
+        2^28 (268 million) by default.
         """, valueName: "n"))
     var maxPixels: Int = ImageDecoder.defaultMaxPixels
 
