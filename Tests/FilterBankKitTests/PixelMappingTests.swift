@@ -32,6 +32,45 @@ import FilterBankKit
         return s
     }
 
+    /// The eight-at-a-time statistics against a plain loop: every stride of
+    /// interleaved channels from 1 to 7, counts 0 to 40 (every tail of the
+    /// blocks of eight), NaN skipped and infinities kept wherever they fall,
+    /// and a second call continuing the first.
+    @Test func statisticsMatchAPlainLoop() {
+        var rng = SplitMix64(seed: 77)
+        for stride in 1...7 {
+            for count in 0...40 {
+                var values = (0..<(stride * count + stride)).map { _ in Float.random(in: -3...5, using: &rng) }
+                for _ in 0..<(count / 9) {
+                    values[Int.random(in: 0..<values.count, using: &rng)] = [Float.nan, .infinity, -.infinity,
+                                                                              .nan].randomElement(using: &rng)!
+                }
+                for offset in [0, stride - 1] {
+                    var got = ChannelStatistics()
+                    let half = count / 2
+                    values.withUnsafeBufferPointer { v in
+                        got.add(v.baseAddress! + offset, stride: stride, count: half)
+                        got.add(v.baseAddress! + offset + half * stride, stride: stride, count: count - half)
+                    }
+                    var n = 0, lo = Float.infinity, hi = -Float.infinity, sum = 0.0, squares = 0.0
+                    for k in 0..<count {
+                        let v = values[offset + k * stride]
+                        if v.isNaN { continue }
+                        n += 1; lo = min(lo, v); hi = max(hi, v); sum += Double(v); squares += Double(v) * Double(v)
+                    }
+                    let context = "stride \(stride), count \(count), offset \(offset)"
+                    #expect(got.count == n && got.minimum == lo && got.maximum == hi, "\(context): \(got)")
+                    if sum.isFinite {
+                        #expect(abs(got.sum - sum) <= 1e-9 * max(1, abs(sum)), "\(context)")
+                        #expect(abs(got.sumOfSquares - squares) <= 1e-9 * max(1, squares), "\(context)")
+                    } else {
+                        #expect(got.sum.isNaN == sum.isNaN && (sum.isNaN || got.sum == sum), "\(context): \(got.sum) against \(sum)")
+                    }
+                }
+            }
+        }
+    }
+
     static func map8(_ mapping: ChannelMapping, _ values: [Float]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: values.count)
         values.withUnsafeBufferPointer { v in

@@ -66,25 +66,52 @@ public struct ChannelStatistics: Sendable, Equatable {
     public var maximumMagnitude: Float { count > 0 ? Swift.max(Swift.abs(minimum), Swift.abs(maximum)) : 0 }
 
     /// Adds `count` values spaced `stride` apart.
+    ///
+    /// Eight values at a time, with eight partial minima, maxima and sums, so
+    /// that no step waits on the one before it (one running Double sum waits
+    /// four cycles a value: the `--map auto` measuring pass of a 12 MP photo
+    /// spent more time here than in its convolution). The sums are added in
+    /// another order than one by one: they may differ in the last bits.
     public mutating func add(_ values: UnsafePointer<Float>, stride: Int, count: Int) {
-        var lo = minimum, hi = maximum, s = 0.0, s2 = 0.0, n = 0
+        var lo8 = SIMD8<Float>(repeating: minimum), hi8 = SIMD8<Float>(repeating: maximum)
+        var s8 = SIMD8<Double>(), q8 = SIMD8<Double>()
+        var skipped = 0
         var p = values
-        for _ in 0..<count {
+        var i = 0
+        while i &+ 8 <= count {
+            var v = SIMD8<Float>(p[0], p[stride], p[2 &* stride], p[3 &* stride],
+                                 p[4 &* stride], p[5 &* stride], p[6 &* stride], p[7 &* stride])
+            // Comparisons with NaN are false: NaN leaves the minima and maxima alone.
+            lo8.replace(with: v, where: v .< lo8)
+            hi8.replace(with: v, where: v .> hi8)
+            let nan = v .!= v
+            if any(nan) {
+                for k in 0..<8 where nan[k] { skipped &+= 1 }
+                v.replace(with: 0, where: nan)
+            }
+            let d = SIMD8<Double>(v)
+            s8 += d
+            q8 += d * d
+            p += 8 &* stride
+            i &+= 8
+        }
+        var lo = lo8.min(), hi = hi8.max(), s = s8.sum(), s2 = q8.sum()
+        while i < count {
             let v = p.pointee
             p += stride
-            guard !v.isNaN else { continue }
+            i &+= 1
+            guard !v.isNaN else { skipped &+= 1; continue }
             lo = v < lo ? v : lo
             hi = v > hi ? v : hi
             let d = Double(v)
             s += d
             s2 += d * d
-            n += 1
         }
         minimum = lo
         maximum = hi
         sum += s
         sumOfSquares += s2
-        self.count += n
+        self.count += count &- skipped
     }
 
     public mutating func merge(_ other: ChannelStatistics) {
