@@ -134,6 +134,18 @@ void FN(sweep_row)(const float *const *src, const float *const *wts, long rows, 
         FN(sweep)(src, wts, rows, taps, tapStride, tileLength, tileStride, t0, count, out);
 }
 
+/// Which of a block's `R` output rows read input row `u` of the block
+/// (`use[r]`), and where each one's weights for that row start (`x[r]`,
+/// kernel row `u - r`).
+INLINE void FN(block_row)(long u, const int R, long kh, const float *w, long rowStride, int *use, const float **x) {
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) {
+        long i = u - r;
+        use[r] = i >= 0 && i < kh;
+        x[r] = w + (use[r] ? i : 0) * rowStride;
+    }
+}
+
 /// One block of `R` output rows (R a constant: 4 or 2) by three vectors,
 /// from the `R + kh - 1` rows in `src` (NULL: a zero row). Each input vector
 /// is loaded once and feeds every output row that reads it.
@@ -149,12 +161,7 @@ INLINE void FN(block)(const float *const *src, long kh, const int R, const float
         const float *s = row + t;
         int use[4];
         const float *x[4];
-#pragma clang loop unroll(full)
-        for (int r = 0; r < R; r++) {
-            long i = u - r;
-            use[r] = i >= 0 && i < kh;
-            x[r] = w + (use[r] ? i : 0) * rowStride;
-        }
+        FN(block_row)(u, R, kh, w, rowStride, use, x);
         for (long j = 0; j < taps; j++) {
             V s0 = LD(s), s1 = LD(s + VL), s2 = LD(s + 2 * VL);
 #pragma clang loop unroll(full)
@@ -194,12 +201,7 @@ INLINE void FN(block6)(const float *const *src, long kh, const float *w, long ro
         const float *s = row + t;
         int use[4];
         const float *x[4];
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 4; r++) {
-            long i = u - r;
-            use[r] = i >= 0 && i < kh;
-            x[r] = w + (use[r] ? i : 0) * rowStride;
-        }
+        FN(block_row)(u, 4, kh, w, rowStride, use, x);
         for (long j = 0; j < taps; j++) {
 #pragma clang loop unroll(full)
             for (int v = 0; v < 3; v++) {
