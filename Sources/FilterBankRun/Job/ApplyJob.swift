@@ -341,7 +341,8 @@ public struct ApplyJob: Sendable {
     /// Each output image is held to the input's limit, `input.maxPixels`
     /// (`width * height`; for an array, `N * H * W`): padding from a bank can
     /// make the outputs larger than an input that passed it (by up to 255
-    /// columns and rows on each side; `FilterBank`'s limits). The outputs of an
+    /// columns and rows on each side, or the effective kernel when that is
+    /// larger; `FilterBank`'s limits). The outputs of an
     /// input together are then at most `maxPixels` times `output.maxOutputs`
     /// pixels.
     func checkOutputSize(_ plan: ConvolutionPlan, input path: String) throws(FileError) {
