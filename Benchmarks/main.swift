@@ -1,11 +1,13 @@
 // The engine benchmark: the convolution engine alone (no decoding, no encoding) on a real photo.
 //
 //   swift run -c release Benchmarks [--image PATH] [--runs N] [--only TEXT] [--serial] [--all]
-//                                   [--levels sse2,avx2,avx512|all] [--tsv]
+//                                   [--levels sse2,avx2,avx512|all] [--tsv] [--streaming on|off]
 //
 // The kernels run at the instruction-set level chosen for this CPU (`InstructionSet.current`;
 // FILTERBANK_ISA forces one); `--levels` measures each row at several levels in the same
-// interleaved rounds, for A/B comparisons in one process. `--tsv` adds one tab-separated
+// interleaved rounds, for A/B comparisons in one process. `--streaming on|off` forces the
+// non-temporal stores of `apply(to:into:)` either way (by default: on above
+// `ConvolutionEngine.streamingThreshold` with more than one worker). `--tsv` adds one tab-separated
 // line per row and level with every timed run (scripts/bench-peers --engine reads them).
 //
 // For each row: the median (and fastest) of N runs writing into a preallocated
@@ -47,6 +49,7 @@ var cropWidth = 4008
 var pngMode = false
 var levels: [InstructionSet] = [InstructionSet.current]
 var tsv = false
+var streaming: Bool? = nil
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -58,6 +61,7 @@ while let argument = arguments.next() {
     case "--width": cropWidth = Int(arguments.next() ?? "") ?? cropWidth
     case "--png": pngMode = true
     case "--tsv": tsv = true
+    case "--streaming": streaming = ["on": true, "off": false][arguments.next() ?? ""] ?? nil
     case "--levels":
         let list = arguments.next() ?? ""
         if list == "all" {
@@ -314,9 +318,9 @@ for row in selected {
 for round in 0...runs {
     for i in measured.indices {
         var output = Tensor(zeros: measured[i].plan.output)
-        measured[i].engine.apply(to: input, into: &output, parallel: parallel)  // touches the pages
+        measured[i].engine.apply(to: input, into: &output, parallel: parallel, streaming: streaming)  // touches the pages
         let t0 = now()
-        measured[i].engine.apply(to: input, into: &output, parallel: parallel)
+        measured[i].engine.apply(to: input, into: &output, parallel: parallel, streaming: streaming)
         let t1 = now()
         if round > 0 { measured[i].times.append(t1 - t0) }  // round 0 warms up
     }

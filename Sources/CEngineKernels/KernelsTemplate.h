@@ -24,6 +24,10 @@ INLINE void FN(st8)(cek_v8 v, float *p) { __builtin_memcpy(p, &v, sizeof v); }
 INLINE cek_v8 FN(madd8)(cek_v8 acc, cek_v8 a, cek_v8 b) { return __builtin_elementwise_fma(a, b, acc); }
 INLINE float FN(madd1)(float acc, float a, float b) { return __builtin_fmaf(a, b, acc); }
 
+/// Stores a vector at `p`, aligned to the vector's size, with a
+/// non-temporal store (see `block_sweep`'s `stream`).
+INLINE void FN(stn)(V v, float *p) { __builtin_nontemporal_store(v, (V *)p); }
+
 #define LD FN(ld)
 #define ST FN(st)
 #define MADD FN(madd)
@@ -150,7 +154,8 @@ INLINE void FN(block_row)(long u, const int R, long kh, const float *w, long row
 /// from the `R + kh - 1` rows in `src` (NULL: a zero row). Each input vector
 /// is loaded once and feeds every output row that reads it.
 INLINE void FN(block)(const float *const *src, long kh, const int R, const float *w, long rowStride,
-                      long taps, long tapStride, long tileStride, long t, float *o, long outStride) {
+                      long taps, long tapStride, long tileStride, long t, float *o, long outStride,
+                      const int stream) {
     V a[4][3];
 #pragma clang loop unroll(full)
     for (int r = 0; r < 4; r++) { a[r][0] = 0; a[r][1] = 0; a[r][2] = 0; }
@@ -179,7 +184,11 @@ INLINE void FN(block)(const float *const *src, long kh, const int R, const float
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) {
         float *d = o + r * outStride;
-        ST(a[r][0], d); ST(a[r][1], d + VL); ST(a[r][2], d + 2 * VL);
+        if (stream && ((unsigned long)d & (VL * 4 - 1)) == 0) {
+            FN(stn)(a[r][0], d); FN(stn)(a[r][1], d + VL); FN(stn)(a[r][2], d + 2 * VL);
+        } else {
+            ST(a[r][0], d); ST(a[r][1], d + VL); ST(a[r][2], d + 2 * VL);
+        }
     }
 }
 
@@ -188,7 +197,7 @@ INLINE void FN(block)(const float *const *src, long kh, const int R, const float
 /// vector loaded feeds two vectors of its row, and a block needs about two
 /// thirds of `block`'s loads a value. The same terms in the same order.
 INLINE void FN(block6)(const float *const *src, long kh, const float *w, long rowStride, long taps,
-                       long tapStride, long tileStride, long t, float *o, long outStride) {
+                       long tapStride, long tileStride, long t, float *o, long outStride, const int stream) {
     V a[4][6];
 #pragma clang loop unroll(full)
     for (int r = 0; r < 4; r++)
@@ -224,39 +233,22 @@ INLINE void FN(block6)(const float *const *src, long kh, const float *w, long ro
     for (int r = 0; r < 4; r++) {
         float *d = o + r * outStride;
 #pragma clang loop unroll(full)
-        for (int k = 0; k < 6; k++) ST(a[r][k], d + k * VL);
+        for (int k = 0; k < 6; k++) {
+            if (stream && ((unsigned long)d & (VL * 4 - 1)) == 0) FN(stn)(a[r][k], d + k * VL);
+            else ST(a[r][k], d + k * VL);
+        }
     }
 }
 
-/// `EngineKernels.blockSweep24` (the direct path's blocks of rows) and, with
-/// one tap and `rowStride` = the tile stride, `EngineKernels.columnPass` (the
-/// rank-1 path's vertical pass). The period must divide 24.
-void FN(block_sweep)(const float *const *src, long kh, long outputs, const float *weights, long rowStride,
-                     long taps, long tapStride, long tileStride, long p, long t0, long count, float *out,
-                     long outStride) {
-    const float *w = weights + t0 % p;
-    long t = t0, end = t0 + count;
-    if (outputs == 4 && taps == 1) {
-#if WIDE_BLOCKS
-        for (; t + 6 * VL <= end; t += 6 * VL)
-            FN(block6)(src, kh, w, rowStride, 1, 0, tileStride, t, out + (t - t0), outStride);
-#endif
-        for (; t + 3 * VL <= end; t += 3 * VL)
-            FN(block)(src, kh, 4, w, rowStride, 1, 0, tileStride, t, out + (t - t0), outStride);
-    } else if (outputs == 4) {
-#if WIDE_BLOCKS
-        for (; t + 6 * VL <= end; t += 6 * VL)
-            FN(block6)(src, kh, w, rowStride, taps, tapStride, tileStride, t, out + (t - t0), outStride);
-#endif
-        for (; t + 3 * VL <= end; t += 3 * VL)
-            FN(block)(src, kh, 4, w, rowStride, taps, tapStride, tileStride, t, out + (t - t0), outStride);
-    } else if (outputs == 2) {
-        for (; t + 3 * VL <= end; t += 3 * VL)
-            FN(block)(src, kh, 2, w, rowStride, taps, tapStride, tileStride, t, out + (t - t0), outStride);
-    }
-    // Any other row count, and the tail of every row, one vector or float at a time.
-    for (; t + VL <= end; t += VL) {
-        const float *x = w + (t - t0) % p;
+/// `block_sweep`'s floats `t0 ..< t1` of every output row, one vector or
+/// float at a time (any row count; the tails of rows). `base`: the float
+/// `out` stands for.
+INLINE void FN(block_rest)(const float *const *src, long kh, long outputs, const float *weights, long rowStride,
+                           long taps, long tapStride, long tileStride, long p, long t0, long t1, long base,
+                           float *out, long outStride) {
+    long t = t0;
+    for (; t + VL <= t1; t += VL) {
+        const float *x = weights + t % p;
         for (long r = 0; r < outputs; r++) {
             V a = 0;
             for (long i = 0; i < kh; i++) {
@@ -265,11 +257,11 @@ void FN(block_sweep)(const float *const *src, long kh, long outputs, const float
                 for (long j = 0; j < taps; j++)
                     a = MADD(a, LD(row + t + j * tapStride), LD(x + i * rowStride + j * tileStride));
             }
-            ST(a, out + r * outStride + (t - t0));
+            ST(a, out + r * outStride + (t - base));
         }
     }
-    for (; t < end; t++) {
-        const float *x = w + (t - t0) % p;
+    for (; t < t1; t++) {
+        const float *x = weights + t % p;
         for (long r = 0; r < outputs; r++) {
             float a = 0;
             for (long i = 0; i < kh; i++) {
@@ -278,9 +270,61 @@ void FN(block_sweep)(const float *const *src, long kh, long outputs, const float
                 for (long j = 0; j < taps; j++)
                     a = FN(madd1)(a, row[t + j * tapStride], x[i * rowStride + j * tileStride]);
             }
-            out[r * outStride + (t - t0)] = a;
+            out[r * outStride + (t - base)] = a;
         }
     }
+}
+
+/// `block_sweep`'s blocks from `t` while they fit before `end`; returns where they stopped.
+INLINE long FN(blocks)(const float *const *src, long kh, long outputs, const float *w, long rowStride, long taps,
+                       long tapStride, long tileStride, long t, long end, long base, float *out, long outStride,
+                       const int stream) {
+    if (outputs == 4 && taps == 1) {
+#if WIDE_BLOCKS
+        for (; t + 6 * VL <= end; t += 6 * VL)
+            FN(block6)(src, kh, w, rowStride, 1, 0, tileStride, t, out + (t - base), outStride, stream);
+#endif
+        for (; t + 3 * VL <= end; t += 3 * VL)
+            FN(block)(src, kh, 4, w, rowStride, 1, 0, tileStride, t, out + (t - base), outStride, stream);
+    } else if (outputs == 4) {
+#if WIDE_BLOCKS
+        for (; t + 6 * VL <= end; t += 6 * VL)
+            FN(block6)(src, kh, w, rowStride, taps, tapStride, tileStride, t, out + (t - base), outStride, stream);
+#endif
+        for (; t + 3 * VL <= end; t += 3 * VL)
+            FN(block)(src, kh, 4, w, rowStride, taps, tapStride, tileStride, t, out + (t - base), outStride, stream);
+    } else if (outputs == 2) {
+        for (; t + 3 * VL <= end; t += 3 * VL)
+            FN(block)(src, kh, 2, w, rowStride, taps, tapStride, tileStride, t, out + (t - base), outStride, stream);
+    }
+    return t;
+}
+
+/// `EngineKernels.blockSweep24` (the direct path's blocks of rows) and, with
+/// one tap and `rowStride` = the tile stride, `EngineKernels.columnPass` (the
+/// rank-1 path's vertical pass). The period must divide 24.
+///
+/// `stream`: rows whose blocks start on a vector-sized boundary are written
+/// with non-temporal stores, for a whole output far larger than the caches.
+/// The floats before the first row's boundary go first, one at a time.
+void FN(block_sweep)(const float *const *src, long kh, long outputs, const float *weights, long rowStride,
+                     long taps, long tapStride, long tileStride, long p, long t0, long count, float *out,
+                     long outStride, long stream) {
+    long t = t0, end = t0 + count;
+    if (stream) {
+        long lead = (long)((-(unsigned long)out & (VL * 4 - 1)) >> 2);
+        if (lead > count) lead = count;
+        FN(block_rest)(src, kh, outputs, weights, rowStride, taps, tapStride, tileStride, p, t, t + lead, t0, out,
+                       outStride);
+        t += lead;
+        t = FN(blocks)(src, kh, outputs, weights + t % p, rowStride, taps, tapStride, tileStride, t, end, t0, out,
+                       outStride, 1);
+        __builtin_ia32_sfence();
+    } else {
+        t = FN(blocks)(src, kh, outputs, weights + t % p, rowStride, taps, tapStride, tileStride, t, end, t0, out,
+                       outStride, 0);
+    }
+    FN(block_rest)(src, kh, outputs, weights, rowStride, taps, tapStride, tileStride, p, t, end, t0, out, outStride);
 }
 
 /// `EngineKernels.broadcastSweep`: M a multiple of 8; each input sample

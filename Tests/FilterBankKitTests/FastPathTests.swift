@@ -224,6 +224,37 @@ struct FastCase: CustomStringConvertible {
         }
     }
 
+    /// Non-temporal stores (`apply(to:into:streaming:)`) write the same bits
+    /// as ordinary ones, on every level: outputs that start at every offset
+    /// from a 64-byte boundary, row lengths whose alignment changes from row
+    /// to row, periods that divide 24, serial and threaded.
+    @Test(arguments: InstructionSet.available, 0..<16)
+    func streamingStoresWriteTheSameBits(_ level: InstructionSet, _ offset: Int) throws {
+        var rng = SplitMix64(seed: UInt64(1700 + offset))
+        let channels = [1, 2, 3, 4, 6, 8].randomElement(using: &rng)!
+        let k = [3, 5].randomElement(using: &rng)!
+        let shape = TensorShape(batch: Int.random(in: 1...2, using: &rng), height: Int.random(in: 1...13, using: &rng),
+                                width: Int.random(in: 20...90, using: &rng), channels: channels)
+        let input = Tensor(shape: shape, values: (0..<shape.count).map { _ in Float.random(in: -1...1, using: &rng) })
+        let dw = try DepthwiseFilter(shape: [k, k, channels, 1],
+                                     values: (0..<(k * k * channels)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let bank = try FilterBank(depthwise: dw, padding: .same, border: BorderMode.allCases.randomElement(using: &rng)!)
+        let plan = try ConvolutionPlan(input: shape, bank: bank)
+        let engine = ConvolutionEngine(plan: plan, path: .direct, instructionSet: level)
+        let count = plan.output.count
+        // An output buffer `offset` floats past a 64-byte boundary.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: (count + 16) * 4, alignment: 64)
+        defer { raw.deallocate() }
+        let out = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: count + 16) + offset,
+                                             count: count)
+        let parallel = Bool.random(using: &rng)
+        input.values.withUnsafeBufferPointer { engine.apply(to: $0, into: out, parallel: parallel, streaming: true) }
+        let plain = engine.apply(to: input, parallel: false)
+        #expect(Array(out).map(\.bitPattern) == plain.values.map(\.bitPattern),
+                "\(level), offset \(offset), input \(shape), \(k)x\(k)")
+        expectClose(plain, try ReferenceConvolution.apply(bank, to: input), "\(level) \(shape)")
+    }
+
     /// One larger image across many bands and both threads, each path, each level.
     @Test(arguments: InstructionSet.available)
     func widerImageEveryPath(_ level: InstructionSet) throws {

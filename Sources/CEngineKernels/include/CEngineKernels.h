@@ -35,7 +35,8 @@ void cek_avx2_sweep_row(const float *_Nonnull const *_Nonnull sources, const flo
                         long t0, long count, float *_Nonnull out);
 void cek_avx2_block_sweep(const float *_Nullable const *_Nonnull sources, long kernelRows, long outputs,
                           const float *_Nonnull weights, long rowStride, long taps, long tapStride, long tileStride,
-                          long period, long t0, long count, float *_Nonnull out, long outStride);
+                          long period, long t0, long count, float *_Nonnull out, long outStride,
+                          long stream);
 void cek_avx2_broadcast_sweep(const float *_Nonnull const *_Nonnull sources, const float *_Nonnull const *_Nonnull weights,
                               long rows, long taps, long tapStride, long channels, long multiplier,
                               long pixelStride, long x0, long x1, float *_Nonnull out);
@@ -46,7 +47,8 @@ void cek_avx512_sweep_row(const float *_Nonnull const *_Nonnull sources, const f
                         long t0, long count, float *_Nonnull out);
 void cek_avx512_block_sweep(const float *_Nullable const *_Nonnull sources, long kernelRows, long outputs,
                           const float *_Nonnull weights, long rowStride, long taps, long tapStride, long tileStride,
-                          long period, long t0, long count, float *_Nonnull out, long outStride);
+                          long period, long t0, long count, float *_Nonnull out, long outStride,
+                          long stream);
 void cek_avx512_broadcast_sweep(const float *_Nonnull const *_Nonnull sources, const float *_Nonnull const *_Nonnull weights,
                               long rows, long taps, long tapStride, long channels, long multiplier,
                               long pixelStride, long x0, long x1, float *_Nonnull out);

@@ -3,6 +3,20 @@ extension ConvolutionEngine {
     /// band of costly border rows, leaves the other workers little to wait for.
     static let bandsPerWorker = 8
 
+    /// Output bytes above which `apply`, on more than one core, writes with
+    /// non-temporal stores (AVX2 and AVX-512, the direct path's blocks of
+    /// rows): 32 MiB, the last-level cache of a current x86 core complex. An
+    /// output that large leaves the caches before anything reads it, and an
+    /// ordinary store first reads its line from memory, so that writing it
+    /// costs twice its bytes of traffic; a non-temporal store costs its bytes
+    /// once. (glibc's `memcpy` switches to non-temporal stores above a
+    /// similar size.) On a 12 MP RGB photo, with two cores sharing the memory
+    /// bandwidth, the 3x3 row took 0.85-0.92 of its time with them and the
+    /// Sobel pair about 0.9; one core alone does not fill the bandwidth, and
+    /// there they took about 1.1 (docs/performance.md). Bands that a job maps
+    /// to pixels at once (`BandedConvolution`) keep ordinary stores.
+    public static let streamingThreshold = 32 << 20
+
     /// Convolves a whole tensor into a new one. Output rows are split into
     /// bands computed on all cores (`parallel`), or in order on the calling
     /// thread. The output's memory is first touched by the workers, in
@@ -20,11 +34,14 @@ extension ConvolutionEngine {
     /// Convolves a whole tensor into `output`, which must already have the
     /// plan's output shape: no allocation of the result (what the benchmarks
     /// measure, like peers given a preallocated output).
-    public func apply(to input: Tensor, into output: inout Tensor, parallel: Bool = true) {
+    /// `streaming`: as in `apply(to:into:parallel:streaming:)` on buffers.
+    public func apply(to input: Tensor, into output: inout Tensor, parallel: Bool = true, streaming: Bool? = nil) {
         precondition(input.shape == plan.input, "engine planned for \(plan.input), given \(input.shape)")
         precondition(output.shape == plan.output, "output must be \(plan.output), given \(output.shape)")
         input.values.withUnsafeBufferPointer { source in
-            output.values.withUnsafeMutableBufferPointer { apply(to: source, into: $0, parallel: parallel) }
+            output.values.withUnsafeMutableBufferPointer {
+                apply(to: source, into: $0, parallel: parallel, streaming: streaming)
+            }
         }
     }
 
@@ -36,8 +53,12 @@ extension ConvolutionEngine {
     /// shared by one worker per core, each with one `Workspace` made once. A
     /// batch of several images thus runs in parallel without more threads
     /// than cores.
+    ///
+    /// `streaming` says whether the output is written with non-temporal
+    /// stores; by default, when it is larger than `streamingThreshold` and
+    /// more than one worker writes it.
     public func apply(to input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
-                      parallel: Bool = true) {
+                      parallel: Bool = true, streaming: Bool? = nil) {
         precondition(input.count >= plan.input.count && output.count >= plan.output.count,
                      "buffers of \(input.count) / \(output.count) floats for \(plan.input) -> \(plan.output)")
         let out = plan.output
@@ -49,7 +70,12 @@ extension ConvolutionEngine {
         let bands = (out.height + bandRows - 1) / bandRows
         let tasks = out.batch * bands
         let workers = min(cores, tasks)
-        let workspaces = Slots(count: workers) { _ in Workspace(engine: self) }
+        let stream = streaming ?? (workers > 1 && out.count > Self.streamingThreshold / MemoryLayout<Float>.stride)
+        let workspaces = Slots(count: workers) { _ in
+            let workspace = Workspace(engine: self)
+            workspace.streamsOutput = stream
+            return workspace
+        }
         let source = SharedMemory(input.baseAddress!), target = SharedMemory(output.baseAddress!)
         Parallel.forEach(tasks, workers: workers) { task, worker in
             let n = task / bands

@@ -22,6 +22,11 @@ extension ConvolutionEngine {
         let scratch: UnsafeMutablePointer<Float>
         /// What this workspace was sized for.
         let sizes: Sizes
+        /// Whether the paths write output rows with non-temporal stores
+        /// (`ConvolutionEngine.streamingThreshold`): set by `apply` for a
+        /// whole output too large for the caches; off for bands that are read
+        /// again at once.
+        var streamsOutput = false
 
         struct Sizes: Equatable {
             let slotFloats: Int, ringSlots: Int, windowRows: Int, kernelRows: Int, scratchFloats: Int

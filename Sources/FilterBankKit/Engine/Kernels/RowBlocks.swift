@@ -27,19 +27,23 @@ extension EngineKernels {
     /// per block of three vectors and fed to every output row that reads it
     /// (four rows cost `(4 + kh - 1) / 4` input loads a tap each instead of
     /// `kh`). Portable: `sweepPair24` for two rows, `rowByRow` for one.
+    /// `stream`: AVX2 and AVX-512 write with non-temporal stores the rows
+    /// whose blocks start on a vector-sized boundary, after the first row's
+    /// floats before its boundary (see `ConvolutionEngine.streamingThreshold`);
+    /// the sums are the same.
     static func directBlock(sources: UnsafePointer<UnsafePointer<Float>?>, kernelRows kh: Int, outputs: Int,
                             weights: UnsafePointer<Float>, rowStride: Int, taps: Int, tapStride: Int,
                             tileLength: Int, tileStride: Int, period p: Int,
                             from t0: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int,
-                            level: InstructionSet) {
+                            level: InstructionSet, stream: Bool = false) {
         #if arch(x86_64)
         switch level {
         case .avx2:
             return cek_avx2_block_sweep(sources, kh, outputs, weights, rowStride, taps, tapStride, tileStride, p,
-                                        t0, count, out, outStride)
+                                        t0, count, out, outStride, stream ? 1 : 0)
         case .avx512:
             return cek_avx512_block_sweep(sources, kh, outputs, weights, rowStride, taps, tapStride, tileStride, p,
-                                          t0, count, out, outStride)
+                                          t0, count, out, outStride, stream ? 1 : 0)
         case .portable: break
         }
         #endif
@@ -207,10 +211,10 @@ extension EngineKernels {
         switch level {
         case .avx2:
             return cek_avx2_block_sweep(sources, kh, outputs, weights, tileStride, 1, 0, tileStride, p,
-                                        t0, count, out, outStride)
+                                        t0, count, out, outStride, 0)
         case .avx512:
             return cek_avx512_block_sweep(sources, kh, outputs, weights, tileStride, 1, 0, tileStride, p,
-                                          t0, count, out, outStride)
+                                          t0, count, out, outStride, 0)
         case .portable: break
         }
         #endif

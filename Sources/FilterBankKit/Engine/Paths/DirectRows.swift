@@ -50,7 +50,7 @@ struct DirectRows: DepthwiseRowPath {
                                       tileStride: tiles.tileStride, period: period,
                                       from: segment.pixels.lowerBound &* period, count: segment.pixels.count &* period,
                                       into: out + segment.pixels.lowerBound &* period, outStride: rowFloats,
-                                      level: level)
+                                      level: level, stream: workspace.streamsOutput)
         }
     }
 
