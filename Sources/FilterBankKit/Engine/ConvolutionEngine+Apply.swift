@@ -5,16 +5,16 @@ extension ConvolutionEngine {
 
     /// Output bytes above which `apply`, on more than one core, writes with
     /// non-temporal stores (AVX2 and AVX-512, the direct path's blocks of
-    /// rows): 32 MiB, the last-level cache of a current x86 core complex. An
+    /// rows, for kernels of at most 9 taps: `DirectRows.streams`): 32 MiB, the last-level cache of a current x86 core complex. An
     /// output that large leaves the caches before anything reads it, and an
     /// ordinary store first reads its line from memory, so that writing it
     /// costs twice its bytes of traffic; a non-temporal store costs its bytes
     /// once. (glibc's `memcpy` switches to non-temporal stores above a
     /// similar size.) On a 12 MP RGB photo, with two cores sharing the memory
-    /// bandwidth, the 3x3 row took 0.85-0.92 of its time with them and the
-    /// Sobel pair about 0.9; one core alone does not fill the bandwidth, and
-    /// there they took about 1.1 (docs/performance.md). Bands that a job maps
-    /// to pixels at once (`BandedConvolution`) keep ordinary stores.
+    /// bandwidth, the 3x3 row and the Sobel pair took 0.90-0.93 of their time
+    /// with them; one core alone does not fill the bandwidth, and there they
+    /// took about 1.1 (docs/performance.md). Bands that a job maps to pixels
+    /// at once (`BandedConvolution`) keep ordinary stores.
     public static let streamingThreshold = 32 << 20
 
     /// Convolves a whole tensor into a new one. Output rows are split into

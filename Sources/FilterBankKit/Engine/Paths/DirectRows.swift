@@ -19,6 +19,14 @@ struct DirectRows: DepthwiseRowPath {
     let pixelStride: Int
     /// 1 (`stridedSweep` or `sweepRow`), else the block kernel's rows.
     let blockRows: Int
+    /// Whether the blocks may write with non-temporal stores when the
+    /// workspace asks (`ConvolutionEngine.streamingThreshold`): kernels of at
+    /// most 9 taps, whose few multiply-adds a value leave the memory traffic
+    /// to set the time: there the stores took 0.90-0.93 of the time on a
+    /// 12 MP photo with two cores. With more taps the arithmetic sets it, and
+    /// in the same runs 5x5 and 7x7 kernels gained nothing beyond the runs'
+    /// spread (about 10 %), so they keep ordinary stores.
+    let streams: Bool
     let level: InstructionSet
     var scratchFloats: Int { 0 }
     var pixelRuns: [Range<Int>] { layout.segments.map(\.pixels) }
@@ -34,6 +42,7 @@ struct DirectRows: DepthwiseRowPath {
         tapStride = columns.dilation * layout.period
         pixelStride = columns.stride * layout.period
         blockRows = blocks ? EngineKernels.directBlockRows(level) : 1
+        streams = f.kernelHeight * f.kernelWidth <= 9
         self.level = level
     }
 
@@ -50,7 +59,7 @@ struct DirectRows: DepthwiseRowPath {
                                       tileStride: tiles.tileStride, period: period,
                                       from: segment.pixels.lowerBound &* period, count: segment.pixels.count &* period,
                                       into: out + segment.pixels.lowerBound &* period, outStride: rowFloats,
-                                      level: level, stream: workspace.streamsOutput)
+                                      level: level, stream: streams && workspace.streamsOutput)
         }
     }
 
