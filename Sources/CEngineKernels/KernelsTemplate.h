@@ -27,6 +27,9 @@ INLINE float FN(madd1)(float acc, float a, float b) { return __builtin_fmaf(a, b
 /// Stores a vector at `p`, aligned to the vector's size, with a
 /// non-temporal store (see `block_sweep`'s `stream`).
 INLINE void FN(stn)(V v, float *p) { __builtin_nontemporal_store(v, (V *)p); }
+/// Whether a block row starting at `d` is written with `stn`: when asked to
+/// stream and `d` is on a vector-sized boundary.
+INLINE int FN(streams)(int stream, const float *d) { return stream && ((unsigned long)d & (VL * 4 - 1)) == 0; }
 
 #define LD FN(ld)
 #define ST FN(st)
@@ -184,7 +187,7 @@ INLINE void FN(block)(const float *const *src, long kh, const int R, const float
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) {
         float *d = o + r * outStride;
-        if (stream && ((unsigned long)d & (VL * 4 - 1)) == 0) {
+        if (FN(streams)(stream, d)) {
             FN(stn)(a[r][0], d); FN(stn)(a[r][1], d + VL); FN(stn)(a[r][2], d + 2 * VL);
         } else {
             ST(a[r][0], d); ST(a[r][1], d + VL); ST(a[r][2], d + 2 * VL);
@@ -234,7 +237,7 @@ INLINE void FN(block6)(const float *const *src, long kh, const float *w, long ro
         float *d = o + r * outStride;
 #pragma clang loop unroll(full)
         for (int k = 0; k < 6; k++) {
-            if (stream && ((unsigned long)d & (VL * 4 - 1)) == 0) FN(stn)(a[r][k], d + k * VL);
+            if (FN(streams)(stream, d)) FN(stn)(a[r][k], d + k * VL);
             else ST(a[r][k], d + k * VL);
         }
     }
